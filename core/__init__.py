@@ -1,0 +1,1 @@
+"""mailcron core: everything that is not a Streamlit page lives here."""

@@ -1,0 +1,182 @@
+"""The one settings object: read once from the environment and an optional `.env`.
+
+Nothing else in mailcron reads `os.environ` or `st.secrets`. A value that cannot be
+used raises `ConfigError` naming the setting; entry points turn that into one line on
+stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.errors import ConfigError
+
+SUPPORTED_DRIVERS = ("sqlite", "postgresql+psycopg")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    secret_key: str = ""
+    default_timezone: str = "UTC"
+
+    google_client_secrets_file: Path | None = None
+    oauth_redirect_uri: str = "http://127.0.0.1:8501/"
+    google_api_endpoint: str = "https://gmail.googleapis.com"
+    google_batch_uri: str = "https://gmail.googleapis.com/batch/gmail/v1"
+    google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+    google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    initial_sync_hours: int = 24
+
+    llm_model: str = "rules"
+    openai_api_key: str = ""
+    anthropic_api_key: str = ""
+    send_mode: Literal["send", "gmail_draft"] = "send"
+
+    min_interval_seconds: int = 60
+    misfire_grace_seconds: int = 300
+    lease_seconds: int = 30
+    worker_pool_size: int = 8
+    run_time_limit_seconds: int = 600
+    max_consecutive_failures: int = 10
+    run_retention_days: int = 30
+    thread_retention_days: int = 90
+
+    admin_emails: str = ""
+    api_token: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL; expected sqlite:///path/file.db or "
+                "postgresql+psycopg://user:password@host/db"
+            ) from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"unsupported driver {url.drivername!r}; use one of "
+                + ", ".join(SUPPORTED_DRIVERS)
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: str) -> str:
+        for key in split_keys(value):
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                raise ValueError(
+                    "not a Fernet key (32 url-safe base64-encoded bytes); make one "
+                    "with: python -m core gen-key"
+                ) from None
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name") from None
+        return value
+
+    @field_validator("google_client_secrets_file")
+    @classmethod
+    def _check_client_file(cls, value: Path | None) -> Path | None:
+        if value is None or str(value) == "":
+            return None
+        try:
+            data = json.loads(value.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise ValueError(f"cannot read {value}: {err.strerror}") from None
+        except ValueError:
+            raise ValueError(f"{value} is not JSON") from None
+        if not isinstance(data, dict) or not ({"web", "installed"} & data.keys()):
+            raise ValueError(
+                f"{value} is not an OAuth client file (no 'web' or 'installed' key)"
+            )
+        return value
+
+    @field_validator(
+        "min_interval_seconds",
+        "lease_seconds",
+        "worker_pool_size",
+        "run_time_limit_seconds",
+        "max_consecutive_failures",
+    )
+    @classmethod
+    def _check_positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'mailcron.db'}"
+        if not self.secret_key and not self.is_sqlite:
+            raise ValueError(
+                "SECRET_KEY: required with a non-SQLite database, since every host "
+                "must share it; make one with: python -m core gen-key"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def admin_email_set(self) -> frozenset[str]:
+        return frozenset(
+            e.strip().casefold() for e in self.admin_emails.split(",") if e.strip()
+        )
+
+
+def split_keys(value: str) -> list[str]:
+    """SECRET_KEY may hold several Fernet keys, newest first, separated by commas."""
+    return [key.strip() for key in value.split(",") if key.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, or raise ConfigError naming the first bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = first.get("loc") or ()
+        name = str(loc[0]).upper() if loc else ""
+        problem = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        if not name and ":" in problem:
+            name, problem = (part.strip() for part in problem.split(":", 1))
+        raise ConfigError(name or "settings", problem) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()

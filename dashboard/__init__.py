@@ -1,0 +1,1 @@
+"""Streamlit side of mailcron: the entry script, shared widgets and layout."""

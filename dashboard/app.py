@@ -1,0 +1,28 @@
+"""The Streamlit entry: `streamlit run dashboard/app.py`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.runtime import settings_or_stop
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+st.set_page_config(page_title="mailcron", page_icon="✉️", layout="wide")
+settings_or_stop()
+
+navigation = st.navigation(
+    [
+        st.Page(
+            PAGES_DIR / "home.py",
+            title="Home",
+            icon="🏠",
+            url_path="home",
+            default=True,
+        ),
+        st.Page(PAGES_DIR / "health.py", title="Health", icon="🩺", url_path="health"),
+    ]
+)
+navigation.run()

@@ -1,0 +1,28 @@
+"""Process-wide objects for the console, built once per process, not per rerun."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import startup
+from core.errors import ConfigError
+from core.settings import Settings, get_settings
+
+
+@st.cache_resource(show_spinner="Preparing the database…")
+def _prepared(database_url: str) -> bool:
+    """Logging configured and the schema at head, once per process and database."""
+    startup.prepare(get_settings())
+    return True
+
+
+def settings_or_stop() -> Settings:
+    """The settings, or a one-line error on the page and nothing else."""
+    try:
+        settings = get_settings()
+    except ConfigError as err:
+        st.error(f"mailcron cannot start: bad setting {err}")
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+    _prepared(settings.database_url)
+    return settings

@@ -223,3 +223,18 @@ class OAuthState(SQLModel, table=True):
     created_at: datetime = _created()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = _time()
+
+
+class TenantInfo(SQLModel):
+    """A tenant as services hand it around: plain values, no live session."""
+
+    user_id: str
+    email: str
+    display_name: str = ""
+    mail_source: str = "gmail"
+    mailbox_path: str | None = None
+    release_per_tick: int | None = None
+    status: str = "active"
+    is_demo: bool = False
+    prefs: dict[str, Any] = {}
+    cursor: dict[str, Any] = {}

@@ -1,0 +1,1 @@
+"""The LangGraph assistant: triage, drafts, review."""

@@ -1,0 +1,1 @@
+"""Mail sources (Gmail, local folder) and the parser they share."""

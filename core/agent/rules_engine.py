@@ -129,7 +129,7 @@ def fresh_text(body: str) -> str:
 
 def draft_reply(email: dict[str, Any], tenant: TenantView) -> str:
     """A short holding reply in the tenant's name, shaped by their style."""
-    who = (email.get("from_name") or email["from_address"].partition("@")[0]).strip()
+    who = sender_name(email)
     first = who.split()[0].strip(",") if who else "there"
     formal = "formal" in tenant.prefs.response_style.lower()
     greeting = f"Dear {who}," if formal else f"Hi {first},"
@@ -140,3 +140,13 @@ def draft_reply(email: dict[str, Any], tenant: TenantView) -> str:
         "I have read your question and will get back to you with an answer "
         f"shortly.\n\n{closing}\n{tenant.name}"
     )
+
+
+def sender_name(email: dict[str, Any]) -> str:
+    """The display name, or one made of the address: david.shimko -> David Shimko."""
+    name = (email.get("from_name") or "").strip().strip('"')
+    if name and "@" not in name:
+        return name
+    local = email["from_address"].partition("@")[0]
+    words = [word for word in re.split(r"[._\-+]+", local) if word.isalpha()]
+    return " ".join(word.capitalize() for word in words)

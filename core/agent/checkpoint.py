@@ -72,7 +72,7 @@ def _open_postgres(url: str) -> BaseCheckpointSaver:
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         open=True,
     )
-    saver = PostgresSaver(pool)
+    saver = PostgresSaver(pool)  # type: ignore[arg-type]
     saver.setup()
     _closers[url] = pool
     return saver

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.agent.decision import Decision, TenantView
 from core.agent.engines import engine_for
+from core.agent.prefs import validate_prefs
 from core.agent.review import load_tenant
 from core.agent.runtime import prefs_for
 from core.errors import InvalidInput
@@ -24,7 +25,9 @@ def dry_run(
     *, tenant: TenantInfo, email: EmailRecord, settings: Settings, engine: Any = None
 ) -> Decision:
     view = TenantView(
-        user_id=tenant.user_id, email=tenant.email, prefs=prefs_for(tenant)
+        user_id=tenant.user_id,
+        email=tenant.email,
+        prefs=validate_prefs(prefs_for(tenant)),
     )
     chosen = engine or engine_for(settings)
     return chosen.triage(tenant=view, conversation=[email.as_dict()])

@@ -105,7 +105,7 @@ def route_triage(state: State) -> Literal["wait_ack", "review", "__end__"]:
         return "wait_ack"
     if state["triage"] == "respond":
         return "review"
-    return END
+    return "__end__"
 
 
 def wait_ack(state: State) -> dict[str, Any]:

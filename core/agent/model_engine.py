@@ -68,9 +68,7 @@ class ModelEngine:
         for attempt in retrying:
             with attempt:
                 answer = self._structured.invoke(messages)
-        if isinstance(answer, dict):
-            answer = ModelTriage.model_validate(answer)
-        return answer
+        return ModelTriage.model_validate(answer, from_attributes=True)
 
 
 def _to_decision(answer: ModelTriage, email: dict[str, Any]) -> Decision:

@@ -126,7 +126,7 @@ def prune_threads(*, settings: Settings, now: datetime | None = None) -> int:
             sa.delete(Thread)
             .where(col(Thread.status).in_(CLOSED_STATUSES))
             .where(col(Thread.updated_at) < cutoff)
-            .returning(Thread.thread_id)
+            .returning(col(Thread.thread_id))
         )
         ids = [thread_id for (thread_id,) in result]
 

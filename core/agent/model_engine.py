@@ -37,6 +37,7 @@ class ModelTriage(BaseModel):
 class ModelEngine:
     def __init__(self, model: BaseChatModel, *, retry_wait_max: float = 8.0) -> None:
         self.name = "model"
+        self.model = model
         self._structured = model.with_structured_output(ModelTriage)
         self._retry_wait_max = retry_wait_max
 

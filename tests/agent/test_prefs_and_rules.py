@@ -154,3 +154,23 @@ def test_engine_for_rules_is_the_rules_engine(tmp_path) -> None:
     settings = load_settings(data_dir=tmp_path)
 
     assert engine_for(settings).name == "rules"
+
+
+@pytest.mark.parametrize(
+    ("model_name", "setting", "attribute"),
+    [
+        ("openai:gpt-4o-mini", "openai_api_key", "openai_api_key"),
+        ("anthropic:claude-haiku-4-5", "anthropic_api_key", "anthropic_api_key"),
+    ],
+)
+def test_engine_for_chat_model_gets_key_from_settings(
+    tmp_path, model_name: str, setting: str, attribute: str
+) -> None:
+    settings = load_settings(
+        data_dir=tmp_path, llm_model=model_name, **{setting: "key-from-settings"}
+    )
+
+    engine = engine_for(settings)
+
+    assert engine.name == "model"
+    assert getattr(engine.model, attribute).get_secret_value() == "key-from-settings"

@@ -41,17 +41,19 @@ def approve_draft(
     if text is not None and not text.strip():
         raise InvalidInput("An edited reply cannot be empty; nothing was sent.")
     owner = _claim(settings, viewer, thread_id, "awaiting_review", "sending")
-    tenant = load_tenant(settings, owner)
-    config = run_config(tenant, thread_id)
-
-    values = graph_for(settings).get_state(config).values
-    reply = build_reply(values, text if text is not None else values.get("draft"))
     try:
+        tenant = load_tenant(settings, owner)
+        config = run_config(tenant, thread_id)
+        values = graph_for(settings).get_state(config).values
+        reply = build_reply(values, text if text is not None else values.get("draft"))
         send(tenant, reply, settings=settings)
     except Exception:
+        # Nothing went out: release the claim so the draft can be approved again.
         _set_status(settings, thread_id, "sending", "awaiting_review")
         raise
 
+    # Known limit: a crash right here leaves the thread "sending" with the reply
+    # already sent; it is never sent twice, but a person must close the thread.
     action = {"action": "approve" if text is None else "edit", "text": text}
     graph_for(settings).invoke(Command(resume=action), config=config)
     _set_status(settings, thread_id, "sending", "answered", draft=reply.body)

@@ -117,3 +117,43 @@ def test_acknowledge_closes_a_notify_thread(agent_settings: Settings) -> None:
         service.approve_draft(
             viewer=OLIVIA, thread_id=thread_id, settings=agent_settings
         )
+
+
+def test_failed_send_releases_claim_for_a_retry(agent_settings: Settings) -> None:
+    thread_id = _pending(agent_settings)
+    blocker = outbox_dir(settings=agent_settings, user_id="olivia")
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where the outbox folder should be")
+
+    with pytest.raises(OSError):
+        service.approve_draft(
+            viewer=OLIVIA, thread_id=thread_id, settings=agent_settings
+        )
+    waiting = service.get_thread(
+        viewer=OLIVIA, thread_id=thread_id, settings=agent_settings
+    )
+    blocker.unlink()
+    sent = service.approve_draft(
+        viewer=OLIVIA, thread_id=thread_id, settings=agent_settings
+    )
+
+    assert waiting.status == "awaiting_review"
+    assert sent.status == "answered"
+    assert len(_outbox(agent_settings)) == 1
+
+
+def test_first_message_from_tenant_opens_an_answered_thread(
+    agent_settings: Settings,
+) -> None:
+    olivia = add_tenant(agent_settings, "olivia", "olivia@acme.example")
+    mine = record(
+        id="m1", sender=olivia.email, to=("carol@partner.example",), from_self=True
+    )
+
+    outcome = service.process_email(tenant=olivia, email=mine, settings=agent_settings)
+
+    thread = service.get_thread(
+        viewer=OLIVIA, thread_id=outcome.thread_id, settings=agent_settings
+    )
+    assert (outcome.created, outcome.triage) == (True, None)
+    assert (thread.status, thread.triage, thread.draft) == ("answered", None, None)

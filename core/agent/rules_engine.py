@@ -48,7 +48,12 @@ class RulesEngine:
             )
 
         if asks_tenant(email, tenant):
-            return _respond(email, tenant, rule="direct-question")
+            return _respond(
+                email,
+                tenant,
+                rule="direct-question",
+                reason="the sender asks you something directly",
+            )
 
         return Decision(
             triage="notify", rule="default", reason="no rule matched; for your eyes"
@@ -56,22 +61,19 @@ class RulesEngine:
 
 
 def _by_rule(rule: Rule, email: dict[str, Any], tenant: TenantView) -> Decision:
+    fired, reason = f"rule:{rule.name}", f"tenant rule {rule.name!r} matched"
     if rule.action == "respond":
-        return _respond(email, tenant, rule=f"rule:{rule.name}")
-    return Decision(
-        triage=rule.action,
-        rule=f"rule:{rule.name}",
-        reason=f"tenant rule {rule.name!r} matched",
-    )
+        return _respond(email, tenant, rule=fired, reason=reason)
+    return Decision(triage=rule.action, rule=fired, reason=reason)
 
 
-def _respond(email: dict[str, Any], tenant: TenantView, *, rule: str) -> Decision:
+def _respond(
+    email: dict[str, Any], tenant: TenantView, *, rule: str, reason: str
+) -> Decision:
     return Decision(
         triage="respond",
         rule=rule,
-        reason="the sender asks you something directly"
-        if rule == "direct-question"
-        else f"tenant rule {rule.removeprefix('rule:')!r} matched",
+        reason=reason,
         draft=draft_reply(email, tenant),
         draft_to=[email["from_address"]],
     )

@@ -26,7 +26,10 @@ from core.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
+# "sending" is the short claim of an approval between the click and the reply.
+OPEN_STATUSES = ("awaiting_review", "awaiting_ack", "sending")
 CLOSED_STATUSES = ("ignored", "acknowledged", "answered", "rejected", "failed")
+THREAD_STATUSES = OPEN_STATUSES + CLOSED_STATUSES
 MAX_LIMIT = 500
 
 
@@ -84,6 +87,10 @@ def list_threads(
     """Newest first. A tenant's `user_id` filter cannot widen what they see."""
     if offset < 0 or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"Offset must be 0 or more and limit 1 to {MAX_LIMIT}.")
+    if status is not None and status not in THREAD_STATUSES:
+        raise InvalidInput(
+            f"Unknown thread status {status!r}; use one of {', '.join(THREAD_STATUSES)}."
+        )
     query = select(Thread)
     if not viewer.is_admin:
         query = query.where(Thread.owner == viewer.user_id)

@@ -12,6 +12,7 @@ from core import db
 from core.agent import service
 from core.agent.runtime import thread_id_for
 from core.agent.threads import UnknownThread
+from core.errors import InvalidInput
 from core.models import Thread
 from core.settings import Settings
 from core.viewer import Viewer
@@ -87,6 +88,14 @@ def test_admin_may_review_any_thread(agent_settings: Settings) -> None:
     )
 
     assert (thread.owner, thread.status) == ("theo", "rejected")
+
+
+@pytest.mark.parametrize(
+    "bad", [{"status": "lost"}, {"limit": 0}, {"offset": -1}, {"limit": 501}]
+)
+def test_list_threads_refuses_bad_filters(agent_sqlite: Settings, bad: dict) -> None:
+    with pytest.raises(InvalidInput):
+        service.list_threads(viewer=OLIVIA, settings=agent_sqlite, **bad)
 
 
 tenants = st.sampled_from(["olivia", "theo", "oscar", "ann"])

@@ -88,9 +88,8 @@ def list_threads(
     if offset < 0 or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"Offset must be 0 or more and limit 1 to {MAX_LIMIT}.")
     if status is not None and status not in THREAD_STATUSES:
-        raise InvalidInput(
-            f"Unknown thread status {status!r}; use one of {', '.join(THREAD_STATUSES)}."
-        )
+        choices = ", ".join(THREAD_STATUSES)
+        raise InvalidInput(f"Unknown thread status {status!r}; use one of {choices}.")
     query = select(Thread)
     if not viewer.is_admin:
         query = query.where(Thread.owner == viewer.user_id)

@@ -112,9 +112,12 @@ threads = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(rows=threads, viewer_id=tenants)
+@given(rows=threads, viewer_id=tenants, asked=st.none() | tenants)
 def test_no_read_function_leaks_another_owners_thread(
-    agent_sqlite: Settings, rows: list[tuple[str, str]], viewer_id: str
+    agent_sqlite: Settings,
+    rows: list[tuple[str, str]],
+    viewer_id: str,
+    asked: str | None,
 ) -> None:
     with db.session_scope(agent_sqlite) as session:
         session.execute(sa.delete(Thread))
@@ -128,7 +131,9 @@ def test_no_read_function_leaks_another_owners_thread(
             )
     viewer = Viewer.tenant(viewer_id)
 
-    listed = service.list_threads(viewer=viewer, limit=500, settings=agent_sqlite)
+    listed = service.list_threads(
+        viewer=viewer, user_id=asked, limit=500, settings=agent_sqlite
+    )
     readable = set()
     for owner, key in rows:
         try:
@@ -142,5 +147,6 @@ def test_no_read_function_leaks_another_owners_thread(
             pass
 
     own = {(owner, key) for owner, key in rows if owner == viewer_id}
-    assert {(t.owner, t.source_thread_id) for t in listed} == own
+    own_listed = own if asked in (None, viewer_id) else set()
+    assert {(t.owner, t.source_thread_id) for t in listed} == own_listed
     assert readable == own

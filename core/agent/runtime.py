@@ -23,11 +23,13 @@ _lock = threading.Lock()
 
 
 def graph_for(settings: Settings) -> CompiledStateGraph:
+    saver = get_checkpointer(settings)
     with _lock:
-        if settings.database_url not in _graphs:
-            saver = get_checkpointer(settings)
-            _graphs[settings.database_url] = build_graph(saver)
-        return _graphs[settings.database_url]
+        cached = _graphs.get(settings.database_url)
+        # A reopened checkpointer (after close_checkpointers) needs a new graph.
+        if cached is None or cached.checkpointer is not saver:
+            cached = _graphs[settings.database_url] = build_graph(saver)
+        return cached
 
 
 def forget_graphs() -> None:

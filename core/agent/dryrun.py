@@ -1,0 +1,75 @@
+"""Triage one message under a tenant's preferences, storing nothing.
+
+For tuning rules: the same engine and preferences as a real run, but no graph run,
+no thread, no checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from core.agent.decision import Decision, TenantView
+from core.agent.engines import engine_for
+from core.agent.prefs import validate_prefs
+from core.agent.review import load_tenant
+from core.agent.runtime import prefs_for
+from core.errors import InvalidInput
+from core.mail.record import EmailRecord
+from core.models import TenantInfo
+from core.settings import Settings
+
+
+def dry_run(
+    *, tenant: TenantInfo, email: EmailRecord, settings: Settings, engine: Any = None
+) -> Decision:
+    view = TenantView(
+        user_id=tenant.user_id,
+        email=tenant.email,
+        prefs=validate_prefs(prefs_for(tenant)),
+    )
+    chosen = engine or engine_for(settings)
+    return chosen.triage(tenant=view, conversation=[email.as_dict()])
+
+
+def dry_run_file(*, path: Path, user_id: str, settings: Settings) -> Decision:
+    """The decision for a file: an .eml message or a JSON email record."""
+    tenant = load_tenant(settings, user_id)
+    email = read_email(path, tenant_email=tenant.email)
+    return dry_run(tenant=tenant, email=email, settings=settings)
+
+
+def read_email(path: Path, *, tenant_email: str) -> EmailRecord:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InvalidInput(f"Cannot read {path}: {err.strerror}.") from None
+    if path.suffix.lower() == ".json":
+        return record_from_json(raw, path=path)
+
+    # The mail issue's parser; imported here so this module loads without it.
+    try:
+        from core.mail.parser import parse_file  # type: ignore[import-not-found]
+    except ImportError:
+        raise InvalidInput(
+            "Reading .eml files needs the mail parser, which is not installed; "
+            "give a JSON email record instead."
+        ) from None
+
+    return parse_file(path, tenant_email=tenant_email)
+
+
+def record_from_json(raw: bytes, *, path: Path) -> EmailRecord:
+    """An `EmailRecord.as_dict()` dump read back (what `parse --json` prints)."""
+    from datetime import datetime
+
+    try:
+        data = json.loads(raw)
+        data["date"] = datetime.fromisoformat(data["date"])
+        for name in ("to", "cc", "references", "labels"):
+            data[name] = tuple(data.get(name) or ())
+        data["attachments"] = ()
+        return EmailRecord(**data)
+    except (ValueError, KeyError, TypeError) as err:
+        raise InvalidInput(f"{path} is not an email record: {err}.") from None

@@ -1,0 +1,91 @@
+"""A tenant's assistant preferences: who they are, their rules, how they write.
+
+They live in the `users.prefs` JSON column; every write goes through
+`validate_prefs`, so the graph can trust what it reads.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from core.errors import InvalidInput
+
+Action = Literal["ignore", "notify", "respond"]
+
+
+def _as_list(value: Any) -> Any:
+    # A single string is the common case in hand-written prefs; accept it.
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    return value
+
+
+class Rule(BaseModel):
+    """One tenant rule. Every matcher given must match; within one, any value."""
+
+    name: str = Field(min_length=1)
+    action: Action
+    sender: list[str] = []
+    domain: list[str] = []
+    subject_keywords: list[str] = []
+    body_keywords: list[str] = []
+
+    _lists = field_validator(
+        "sender", "domain", "subject_keywords", "body_keywords", mode="before"
+    )(_as_list)
+
+    @model_validator(mode="after")
+    def _needs_a_matcher(self) -> Rule:
+        if not (self.sender or self.domain or self.subject_keywords):
+            if not self.body_keywords:
+                raise ValueError(
+                    f"rule {self.name!r} matches nothing; give a sender, domain or "
+                    "keywords"
+                )
+        return self
+
+
+class Preferences(BaseModel):
+    name: str = Field(min_length=1)
+    background: str = ""
+    rules: list[Rule] = []
+    response_style: str = "brief and friendly"
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name") from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_rule_names(self) -> Preferences:
+        names = [rule.name for rule in self.rules]
+        if len(names) != len(set(names)):
+            raise ValueError("rule names must be unique, since decisions name them")
+        return self
+
+
+def validate_prefs(data: dict[str, Any]) -> Preferences:
+    """Preferences from a dict, or InvalidInput naming the first problem."""
+    if not isinstance(data, dict):
+        raise InvalidInput("Preferences must be a JSON object.")
+    try:
+        return Preferences.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        problem = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        prefix = f"{where}: " if where else ""
+        raise InvalidInput(f"Preferences refused, {prefix}{problem}.") from None
+
+
+def default_prefs(name: str) -> dict[str, Any]:
+    """What a new tenant starts with: no rules, the built-in triage only."""
+    return Preferences(name=name or "me").model_dump()

@@ -44,6 +44,8 @@ class EmailRecord:
     # Headers that mark automated mail: list-unsubscribe, list-id, auto-submitted,
     # precedence; keys lower-case.
     automation_headers: dict[str, str] = field(default_factory=dict)
+    # Sent by the tenant: the thread counts as answered and is not triaged.
+    from_self: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class EmailRecord:
             "references": list(self.references),
             "labels": list(self.labels),
             "automation_headers": dict(self.automation_headers),
+            "from_self": self.from_self,
         }
 
 

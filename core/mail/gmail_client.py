@@ -154,7 +154,7 @@ class GmailCaller:
         base = self.settings.gmail_retry_base_seconds
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.gmail_retry_attempts),
-            wait=wait_exponential_jitter(initial=base, max=base * 32, jitter=base),
+            wait=wait_exponential_jitter(multiplier=base, max=base * 32, jitter=base),
             retry=retry_if_exception(_retryable),
             before_sleep=self._log_retry,
             reraise=False,

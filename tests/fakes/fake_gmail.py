@@ -153,7 +153,10 @@ class FakeGmail:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-gmail", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-gmail",
+            daemon=True,
         )
         thread.start()
         return self

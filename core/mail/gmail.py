@@ -106,7 +106,7 @@ class GmailSource:
             page = caller.call(
                 lambda token=token: users.messages().list(
                     userId="me",
-                    q=f"after:{int(since.timestamp())}",
+                    q=f"after:{max(int(since.timestamp()), 0)}",
                     labelIds=[INBOX],
                     maxResults=min(limit, 500),
                     pageToken=token,

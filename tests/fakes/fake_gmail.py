@@ -524,7 +524,10 @@ def _handler_for(fake: FakeGmail) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
             )
-            answer = fake.handle(request)
+            try:
+                answer = fake.handle(request)
+            except Exception as err:  # a bug in the fake must show, not hang up
+                answer = error_response(500, f"fake Gmail failed: {err!r}")
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(answer.body)))
@@ -586,7 +589,7 @@ def _time_bounds(query: str) -> tuple[int | None, int | None]:
 
 
 def _query_time(value: str) -> int:
-    if value.isdigit():
+    if value.lstrip("-").isdigit():
         return int(value)
     day = datetime.strptime(value, "%Y/%m/%d").replace(tzinfo=UTC)
     return int(day.timestamp())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 
 from google.oauth2.credentials import Credentials
 
@@ -59,7 +59,7 @@ def connect_tenant(
     user_id: str = "olivia",
     email: str = "olivia@acme.example",
 ) -> tuple[TenantInfo, str]:
-    """A Gmail tenant with a stored token on the fake; returns it and its refresh token."""
+    """A Gmail tenant with a token stored; returns it and its refresh token."""
     access, refresh = fake.add_account(email)
     with db.session_scope(settings) as session:
         session.add(User(user_id=user_id, email=email, mail_source="gmail"))

@@ -35,8 +35,9 @@ class _Parsed:
 
 
 # Parsing every file on every tick would dominate a tick; files are immutable in
-# practice, so a parse is reused while path, size and mtime stay the same.
-_cache: dict[tuple[str, int, int], _Parsed] = {}
+# practice, so a parse is reused while the file's size and mtime stay the same.
+# One entry per path, so a rewritten file replaces its old parse.
+_cache: dict[str, tuple[int, int, _Parsed]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -58,15 +59,15 @@ def message_files(folder: Path) -> list[Path]:
 def read_file(path: Path) -> _Parsed:
     """Parse one file, from the cache when it has not changed."""
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    version = (stat.st_size, stat.st_mtime_ns)
     with _cache_lock:
-        cached = _cache.get(key)
-    if cached is not None:
-        return cached
+        cached = _cache.get(str(path))
+    if cached is not None and cached[:2] == version:
+        return cached[2]
 
     parsed = _parse_file(path, datetime.fromtimestamp(stat.st_mtime, UTC))
     with _cache_lock:
-        _cache[key] = parsed
+        _cache[str(path)] = (*version, parsed)
     return parsed
 
 
@@ -121,7 +122,12 @@ class FolderSource:
         records: dict[str, EmailRecord] = {}
         failures: dict[str, ParseFailure] = {}
         for path in message_files(self.folder):
-            parsed = read_file(path)
+            try:
+                parsed = read_file(path)
+            except OSError as err:
+                # Moved or unreadable since the listing: the next tick tries again.
+                log.warning("cannot read %s for %s: %s", path, self.tenant.user_id, err)
+                continue
             if parsed.record is not None:
                 # The same message saved twice is one message.
                 records.setdefault(parsed.record.id, parsed.record)

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
+from functools import partial
 from typing import Any
 
 from googleapiclient.errors import HttpError
@@ -67,7 +68,8 @@ class GmailSource:
         newest, token = start, None
         while True:
             page = caller.call(
-                lambda token=token: users.history().list(
+                partial(
+                    users.history().list,
                     userId="me",
                     startHistoryId=start,
                     historyTypes=["messageAdded"],
@@ -104,7 +106,8 @@ class GmailSource:
         token = None
         while len(ids) < limit:
             page = caller.call(
-                lambda token=token: users.messages().list(
+                partial(
+                    users.messages().list,
                     userId="me",
                     q=f"after:{max(int(since.timestamp()), 0)}",
                     labelIds=[INBOX],

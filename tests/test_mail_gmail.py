@@ -71,6 +71,7 @@ def test_first_sync_reads_recent_inbox_mail_only(gmail, fake_gmail: FakeGmail) -
 
     assert [m.id for m in result.messages] == recent
     assert [m.subject for m in result.messages] == ["new 0", "new 1"]
+    assert fake_gmail.counts["batch"] == 1
     assert result.next_cursor == {"history_id": profile_history}
     assert all(m.thread_key and "INBOX" in m.labels for m in result.messages)
 
@@ -196,6 +197,19 @@ def test_unauthorized_with_failed_refresh_raises_reauth(
         source_for(tenant, settings=settings).fetch({})
 
     assert "invalid_grant" in str(raised.value)
+
+
+def test_unauthorized_that_refresh_cannot_fix_raises_reauth(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    fake_gmail.fail_next("getProfile", 401, count=5)
+
+    with pytest.raises(ReauthRequired) as raised:
+        source_for(tenant, settings=settings).fetch({})
+
+    assert "401" in str(raised.value)
+    assert fake_gmail.counts["token"] >= 1
 
 
 def test_refreshed_token_is_written_back_encrypted(

@@ -164,6 +164,12 @@ class GmailCaller:
         except RetryError as err:
             raise self._exhausted(err.last_attempt.exception()) from err
         except RefreshError as err:
+            if err.retryable:
+                # google-auth has already retried the token endpoint's 5xx.
+                raise TransientError(
+                    f"Google's token endpoint is failing for {self.user_id}; "
+                    "the next tick tries again."
+                ) from err
             raise ReauthRequired(self.user_id, _refresh_detail(err)) from err
         except HttpError as err:
             typed = self._typed(err)

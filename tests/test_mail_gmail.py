@@ -338,6 +338,6 @@ def test_raw_is_base64url(fake_gmail: FakeGmail) -> None:
 
 
 def _raw_request():
-    from tests.fakes.fake_gmail import Request
+    from tests.fakes.gmail_wire import Request
 
     return Request("GET", "", {"format": ["raw"]}, {}, b"")

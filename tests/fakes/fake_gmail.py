@@ -11,9 +11,7 @@ Routes live in one table (`FakeGmail.routes`), so later work adds endpoints
 
 from __future__ import annotations
 
-import base64
 import itertools
-import json
 import re
 import threading
 import uuid
@@ -22,9 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from email.message import Message
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,39 +28,25 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.fakes.gmail_wire import (
+    Request,
+    Response,
+    b64url,
+    batch_part,
+    error_response,
+    header_date,
+    inner_request,
+    json_response,
+    message_id_of,
+    minimal_request,
+    page_of,
+    payload_of,
+    snippet_of,
+    time_bounds,
+    unb64url,
+)
+
 API = "/gmail/v1/users/"
-STATUS_NAMES = {
-    400: ("Bad Request", "INVALID_ARGUMENT", "invalidArgument"),
-    401: ("Unauthorized", "UNAUTHENTICATED", "authError"),
-    403: ("Forbidden", "PERMISSION_DENIED", "forbidden"),
-    404: ("Not Found", "NOT_FOUND", "notFound"),
-    429: ("Too Many Requests", "RESOURCE_EXHAUSTED", "rateLimitExceeded"),
-    500: ("Internal Server Error", "INTERNAL", "backendError"),
-    503: ("Service Unavailable", "UNAVAILABLE", "backendError"),
-}
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json; charset=UTF-8"
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.body or b"{}")
 
 
 @dataclass
@@ -86,31 +68,6 @@ class Mailbox:
     oldest_history_id: int = 1
     # Message-ID header -> Gmail thread id, to thread replies as Gmail does.
     threads_by_header: dict[str, str] = field(default_factory=dict)
-
-
-def json_response(status: int, data: Any) -> Response:
-    return Response(status, json.dumps(data).encode())
-
-
-def error_response(status: int, message: str | None = None) -> Response:
-    title, code, reason = STATUS_NAMES.get(status, ("Error", "UNKNOWN", "unknown"))
-    text = message or title
-    return json_response(
-        status,
-        {
-            "error": {
-                "code": status,
-                "message": text,
-                "errors": [{"message": text, "domain": "global", "reason": reason}],
-                "status": code,
-            }
-        },
-    )
-
-
-def b64url(data: bytes, *, pad: bool) -> str:
-    text = base64.urlsafe_b64encode(data).decode("ascii")
-    return text if pad else text.rstrip("=")
 
 
 class FakeGmail:
@@ -204,7 +161,7 @@ class FakeGmail:
         with self.lock:
             box = self.mailboxes[email]
             message_id = f"{next(self._ids):x}"
-            when = internal_date or _header_date(raw) or datetime.now(UTC)
+            when = internal_date or header_date(raw) or datetime.now(UTC)
             stored = StoredMessage(
                 id=message_id,
                 thread_id=thread_id or self._thread_for(box, raw) or message_id,
@@ -214,7 +171,7 @@ class FakeGmail:
                 history_id=next(self._history),
             )
             box.messages[message_id] = stored
-            own = _message_id_of(raw)
+            own = message_id_of(raw)
             if own:
                 box.threads_by_header.setdefault(own, stored.thread_id)
             box.history.append((stored.history_id, "messageAdded", message_id, []))
@@ -333,7 +290,7 @@ class FakeGmail:
         )
 
     def _list(self, request: Request, box: Mailbox) -> Response:
-        after, before = _time_bounds(request.arg("q") or "")
+        after, before = time_bounds(request.arg("q") or "")
         labels = request.query.get("labelIds", [])
         found = [
             m
@@ -344,7 +301,7 @@ class FakeGmail:
             and (before is None or m.internal_date // 1000 < before)
         ]
         found.sort(key=lambda m: (m.internal_date, m.id), reverse=True)
-        page, token = _page(found, request, default_size=100, max_size=500)
+        page, token = page_of(found, request, default_size=100, max_size=500)
         data: dict[str, Any] = {"resultSizeEstimate": len(found)}
         if page:
             data["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in page]
@@ -364,7 +321,7 @@ class FakeGmail:
             "id": stored.id,
             "threadId": stored.thread_id,
             "labelIds": list(stored.labels),
-            "snippet": _snippet(stored.raw),
+            "snippet": snippet_of(stored.raw),
             "sizeEstimate": len(stored.raw),
             "historyId": str(stored.history_id),
             "internalDate": str(stored.internal_date),
@@ -372,9 +329,9 @@ class FakeGmail:
         if fmt == "raw":
             data["raw"] = b64url(stored.raw, pad=self.pad_raw)
         elif fmt == "full":
-            data["payload"] = _payload(message_from_bytes(stored.raw), "", True)
+            data["payload"] = payload_of(message_from_bytes(stored.raw), "", True)
         elif fmt == "metadata":
-            payload = _payload(message_from_bytes(stored.raw), "", False)
+            payload = payload_of(message_from_bytes(stored.raw), "", False)
             wanted = {h.lower() for h in request.query.get("metadataHeaders", [])}
             if wanted:
                 payload["headers"] = [
@@ -394,23 +351,26 @@ class FakeGmail:
         for kind, labels in (("labelAdded", added), ("labelRemoved", removed)):
             if labels:
                 box.history.append((next(self._history), kind, stored.id, labels))
-        return json_response(200, self.render(stored, _minimal()))
+        return json_response(200, self.render(stored, minimal_request()))
 
     def _send(self, request: Request, box: Mailbox) -> Response:
         body = request.json()
         stored = self._store_outgoing(box, body, ("SENT",))
-        return json_response(200, self.render(stored, _minimal()))
+        return json_response(200, self.render(stored, minimal_request()))
 
     def _draft(self, request: Request, box: Mailbox) -> Response:
         body = request.json().get("message", {})
         stored = self._store_outgoing(box, body, ("DRAFT",))
-        data = {"id": f"r{stored.id}", "message": self.render(stored, _minimal())}
+        data = {
+            "id": f"r{stored.id}",
+            "message": self.render(stored, minimal_request()),
+        }
         return json_response(200, data)
 
     def _store_outgoing(
         self, box: Mailbox, body: dict[str, Any], labels: tuple[str, ...]
     ) -> StoredMessage:
-        raw = _unb64url(body.get("raw", ""))
+        raw = unb64url(body.get("raw", ""))
         message_id = self.add_message(
             box.email,
             raw,
@@ -448,7 +408,7 @@ class FakeGmail:
             and entry[2] in box.messages
             and (label is None or label in box.messages[entry[2]].labels)
         ]
-        page, token = _page(records, request, default_size=100, max_size=500)
+        page, token = page_of(records, request, default_size=100, max_size=500)
         data: dict[str, Any] = {"historyId": str(self.current_history_id(box.email))}
         if page:
             data["history"] = page
@@ -483,9 +443,9 @@ class FakeGmail:
         boundary = f"batch_{uuid.uuid4().hex}"
         chunks = []
         for part in parts:
-            inner = _inner_request(part.get_payload(decode=False))
+            inner = inner_request(part.get_payload(decode=False))
             answer = self.handle(inner, outer_auth=request.headers.get("authorization"))
-            chunks.append(_batch_part(boundary, part.get("Content-ID", ""), answer))
+            chunks.append(batch_part(boundary, part.get("Content-ID", ""), answer))
         body = "".join(chunks) + f"--{boundary}--\r\n"
         return Response(200, body.encode(), f"multipart/mixed; boundary={boundary}")
 
@@ -541,117 +501,6 @@ def _handler_for(fake: FakeGmail) -> type[BaseHTTPRequestHandler]:
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def _inner_request(text: str) -> Request:
-    head, _, body = text.replace("\r\n", "\n").partition("\n\n")
-    lines = head.strip("\n").split("\n")
-    method, target, _version = lines[0].split(" ", 2)
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    url = urlsplit(target)
-    return Request(method, url.path, parse_qs(url.query), headers, body.encode())
-
-
-def _batch_part(boundary: str, content_id: str, answer: Response) -> str:
-    reason = STATUS_NAMES.get(answer.status, ("OK",))[0]
-    if answer.status == 200:
-        reason = "OK"
-    response_id = content_id.strip("<>")
-    return (
-        f"--{boundary}\r\n"
-        "Content-Type: application/http\r\n"
-        f"Content-ID: <response-{response_id}>\r\n\r\n"
-        f"HTTP/1.1 {answer.status} {reason}\r\n"
-        f"Content-Type: {answer.content_type}\r\n"
-        f"Content-Length: {len(answer.body)}\r\n\r\n"
-        f"{answer.body.decode()}\r\n"
-    )
-
-
-def _page(
-    items: list[Any], request: Request, *, default_size: int, max_size: int
-) -> tuple[list[Any], str | None]:
-    size = min(int(request.arg("maxResults") or default_size), max_size)
-    start = int(request.arg("pageToken") or 0)
-    page = items[start : start + size]
-    more = start + size < len(items)
-    return page, str(start + size) if more else None
-
-
-def _time_bounds(query: str) -> tuple[int | None, int | None]:
-    bounds: dict[str, int] = {}
-    for word, value in re.findall(r"\b(after|before):(\S+)", query):
-        bounds[word] = _query_time(value)
-    return bounds.get("after"), bounds.get("before")
-
-
-def _query_time(value: str) -> int:
-    if value.lstrip("-").isdigit():
-        return int(value)
-    day = datetime.strptime(value, "%Y/%m/%d").replace(tzinfo=UTC)
-    return int(day.timestamp())
-
-
-def _minimal() -> Request:
-    return Request("GET", "", {"format": ["minimal"]}, {}, b"")
-
-
-def _unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _header_date(raw: bytes) -> datetime | None:
-    headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
-    try:
-        parsed = parsedate_to_datetime(str(headers.get("Date", "")))
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _message_id_of(raw: bytes) -> str | None:
-    headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
-    found = re.findall(r"<[^<>\s]+>", str(headers.get("Message-ID", "")))
-    return found[0] if found else None
-
-
-def _snippet(raw: bytes) -> str:
-    msg = message_from_bytes(raw)
-    for part in msg.walk():
-        if part.get_content_type() == "text/plain":
-            data = part.get_payload(decode=True) or b""
-            text = data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
-            return " ".join(text.split())[:200]
-    return ""
-
-
-def _payload(part: Message, part_id: str, with_bodies: bool) -> dict[str, Any]:
-    headers = [{"name": k, "value": str(v)} for k, v in part.items()]
-    data: dict[str, Any] = {
-        "partId": part_id,
-        "mimeType": part.get_content_type(),
-        "filename": part.get_filename() or "",
-        "headers": headers,
-    }
-    if not with_bodies:
-        return data
-    if part.is_multipart():
-        children = part.get_payload()
-        prefix = f"{part_id}." if part_id else ""
-        data["body"] = {"size": 0}
-        data["parts"] = [
-            _payload(child, f"{prefix}{i}", True) for i, child in enumerate(children)
-        ]
-        return data
-    content = part.get_payload(decode=True) or b""
-    if data["filename"]:
-        data["body"] = {"attachmentId": f"ANGj{uuid.uuid4().hex}", "size": len(content)}
-    else:
-        data["body"] = {"size": len(content), "data": b64url(content, pad=False)}
-    return data
 
 
 # --- fixture -------------------------------------------------------------------

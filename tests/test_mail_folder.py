@@ -7,6 +7,9 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from core.errors import InvalidInput
 from core.mail import source_for
 from core.models import TenantInfo
 from core.settings import Settings
@@ -178,3 +181,17 @@ def test_fetch_threads_reply_with_its_root(
     result = source_for(_tenant(box), settings=sqlite_settings).fetch({})
 
     assert len({m.thread_key for m in result.messages}) == 1
+
+
+def test_source_for_refuses_unknown_source_and_missing_folder(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    odd = _tenant(tmp_path).model_copy(update={"mail_source": "pop3"})
+    missing = _tenant(tmp_path / "nowhere")
+
+    with pytest.raises(InvalidInput):
+        source_for(odd, settings=sqlite_settings)
+    with pytest.raises(InvalidInput) as raised:
+        source_for(missing, settings=sqlite_settings).fetch({})
+
+    assert "does not exist" in str(raised.value)

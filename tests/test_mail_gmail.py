@@ -176,6 +176,19 @@ def test_rate_limits_inside_batches_lose_nothing(gmail, fake_gmail: FakeGmail) -
     assert fake_gmail.counts["messages.get"] == 10
 
 
+def test_unauthorized_inside_a_batch_refreshes_and_retries(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    delivered = _deliver(fake_gmail, 3)
+    fake_gmail.fail_next("messages.get", 401, count=1)
+
+    result = _tick(settings, tenant, {})
+
+    assert [m.id for m in result.messages] == delivered
+    assert fake_gmail.counts["token"] == 1
+
+
 def test_rate_limit_that_lasts_raises_quota_exceeded(
     gmail, fake_gmail: FakeGmail
 ) -> None:

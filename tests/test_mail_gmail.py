@@ -354,3 +354,15 @@ def _raw_request():
     from tests.fakes.gmail_wire import Request
 
     return Request("GET", "", {"format": ["raw"]}, {}, b"")
+
+
+def test_client_calls_carry_the_configured_timeout(gmail) -> None:
+    from core.mail.credentials import load_credentials
+    from core.mail.gmail_client import build_service
+
+    settings, tenant, _ = gmail
+    credentials = load_credentials(user_id=tenant.user_id, settings=settings)
+
+    service = build_service(credentials, settings=settings)
+
+    assert service._http.http.timeout == settings.http_timeout_seconds

@@ -22,12 +22,12 @@ from typing import Any
 from core import db
 from core.agent import service
 from core.agent.checkpoint import close_checkpointers
+
+# Known limit: parses with the tests' stdlib reader until the mail parser lands.
+from core.agent.dryrun import read_email
 from core.agent.runtime import forget_graphs
 from core.models import TenantInfo, User
 from core.settings import Settings, load_settings
-
-# Known limit: parses with the tests' stdlib reader until the mail parser lands.
-from tests.agent.emlparse import parse_eml
 
 DEFAULT_MAIL = Path(__file__).resolve().parents[2] / "shared/data/mail"
 TARGET_PER_SECOND = 100
@@ -84,7 +84,7 @@ def run(*, settings: Settings, mailboxes: dict[str, list[Path]]) -> dict[str, An
         tenant = tenants[name]
         for path in files:
             begin = time.perf_counter()
-            email = parse_eml(path, tenant_email=tenant.email)
+            email = read_email(path, tenant_email=tenant.email)
             outcome = service.process_email(
                 tenant=tenant, email=email, settings=settings
             )
@@ -97,7 +97,9 @@ def run(*, settings: Settings, mailboxes: dict[str, list[Path]]) -> dict[str, An
 
 def _tenant(settings: Settings, name: str, files: list[Path]) -> TenantInfo:
     # The mailbox's owner is the address most of its mail was sent to.
-    seen = Counter(address for path in files for address in parse_eml(path).to)
+    seen = Counter(
+        address for path in files for address in read_email(path, tenant_email="").to
+    )
     address = seen.most_common(1)[0][0] if seen else f"{name}@enron.example"
     user = User(user_id=name, email=address, display_name=name, mail_source="folder")
     with db.session_scope(settings) as session:

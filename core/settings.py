@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     google_token_uri: str = "https://oauth2.googleapis.com/token"
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
     initial_sync_hours: int = 24
+    # Gmail client: every HTTP call times out; 429/5xx are retried with exponential
+    # backoff starting at gmail_retry_base_seconds (tests make it tiny).
+    http_timeout_seconds: float = 30.0
+    gmail_retry_attempts: int = 5
+    gmail_retry_base_seconds: float = 1.0
+    gmail_batch_size: int = 50
+    full_sync_max_messages: int = 500
 
     llm_model: str = "rules"
     openai_api_key: str = ""
@@ -124,6 +131,9 @@ class Settings(BaseSettings):
         "worker_pool_size",
         "run_time_limit_seconds",
         "max_consecutive_failures",
+        "gmail_retry_attempts",
+        "gmail_batch_size",
+        "full_sync_max_messages",
     )
     @classmethod
     def _check_positive(cls, value: int) -> int:

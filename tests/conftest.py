@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from core import crypto, db
 from core.models import User
 from core.settings import Settings, get_settings, reset_settings
+from tests.fakes.fake_gmail import fake_gmail  # noqa: F401  (fixture)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"

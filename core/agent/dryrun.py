@@ -7,6 +7,7 @@ no thread, no checkpoint.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from core.agent.engines import engine_for
 from core.agent.prefs import validate_prefs
 from core.agent.review import load_tenant
 from core.agent.runtime import prefs_for
-from core.errors import InvalidInput
+from core.errors import InvalidInput, MessageUnparseable
+from core.mail.parser import parse_message
 from core.mail.record import EmailRecord
 from core.models import TenantInfo
 from core.settings import Settings
@@ -48,16 +50,11 @@ def read_email(path: Path, *, tenant_email: str) -> EmailRecord:
     if path.suffix.lower() == ".json":
         return record_from_json(raw, path=path)
 
-    # The mail issue's parser; imported here so this module loads without it.
     try:
-        from core.mail.parser import parse_file  # type: ignore[import-not-found]
-    except ImportError:
-        raise InvalidInput(
-            "Reading .eml files needs the mail parser, which is not installed; "
-            "give a JSON email record instead."
-        ) from None
-
-    return parse_file(path, tenant_email=tenant_email)
+        record = parse_message(raw, source_id=path.name)
+    except MessageUnparseable as err:
+        raise InvalidInput(str(err)) from None
+    return replace(record, from_self=record.from_address == tenant_email.casefold())
 
 
 def record_from_json(raw: bytes, *, path: Path) -> EmailRecord:

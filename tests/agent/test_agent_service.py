@@ -9,11 +9,11 @@ import sqlalchemy as sa
 
 from core import db
 from core.agent import service
+from core.agent.dryrun import read_email
 from core.agent.runtime import graph_for, thread_id_for
 from core.models import ProcessedMessage, Thread
 from core.settings import Settings
 from core.viewer import Viewer
-from tests.agent.emlparse import parse_eml
 from tests.agent.kit import add_tenant, record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "agent"
@@ -31,7 +31,7 @@ def test_process_colleague_question_drafts_reply_to_them(
     agent_settings: Settings, mail_data: Path
 ) -> None:
     vince = add_tenant(agent_settings, "vince", VINCE, name="Vince Kaminski")
-    email = parse_eml(mail_data / "enron/kaminski-v/630.eml", tenant_email=VINCE)
+    email = read_email(mail_data / "enron/kaminski-v/630.eml", tenant_email=VINCE)
 
     outcome = service.process_email(tenant=vince, email=email, settings=agent_settings)
 
@@ -66,7 +66,7 @@ def test_process_rule_match_follows_rule_and_names_it(
         ],
     }
     vince = add_tenant(agent_settings, "vince", VINCE, prefs=prefs)
-    email = parse_eml(mail_data / "enron/kaminski-v/630.eml", tenant_email=VINCE)
+    email = read_email(mail_data / "enron/kaminski-v/630.eml", tenant_email=VINCE)
 
     outcome = service.process_email(tenant=vince, email=email, settings=agent_settings)
 
@@ -81,7 +81,7 @@ def test_process_newsletter_with_list_unsubscribe_is_ignored(
     agent_settings: Settings,
 ) -> None:
     olivia = add_tenant(agent_settings, "olivia", "olivia@acme.example")
-    email = parse_eml(FIXTURES / "newsletter.eml", tenant_email=olivia.email)
+    email = read_email(FIXTURES / "newsletter.eml", tenant_email=olivia.email)
 
     outcome = service.process_email(tenant=olivia, email=email, settings=agent_settings)
 

@@ -9,16 +9,18 @@ import sqlalchemy as sa
 
 from core import db
 from core.agent import service
+from core.agent.dryrun import read_email
 from core.models import ProcessedMessage, Thread
 from core.settings import Settings
 from core.viewer import Viewer
-from tests.agent.emlparse import parse_eml
 from tests.agent.kit import add_tenant
 
 
 def _owner_address(files: list[Path]) -> str:
     """The mailbox's owner: the address most of its mail was sent to."""
-    seen = Counter(address for path in files for address in parse_eml(path).to)
+    seen = Counter(
+        address for path in files for address in read_email(path, tenant_email="").to
+    )
     return seen.most_common(1)[0][0]
 
 
@@ -32,7 +34,7 @@ def test_every_enron_message_gets_a_recorded_decision(
         address = _owner_address(files)
         tenant = add_tenant(agent_sqlite, person.name, address)
         for path in files:
-            email = parse_eml(path, tenant_email=address)
+            email = read_email(path, tenant_email=address)
             expected_threads.add((person.name, email.thread_key))
             outcomes.append(
                 service.process_email(tenant=tenant, email=email, settings=agent_sqlite)
@@ -65,7 +67,7 @@ def test_every_enron_draft_is_addressed_to_the_sender(
     for path in files:
         service.process_email(
             tenant=tenant,
-            email=parse_eml(path, tenant_email=address),
+            email=read_email(path, tenant_email=address),
             settings=agent_sqlite,
         )
 

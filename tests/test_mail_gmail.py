@@ -1,0 +1,368 @@
+"""The Gmail source against the fake Gmail server: sync, faults, tokens, replies."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from typing import Any
+
+import pytest
+
+from core import crypto, db
+from core.errors import QuotaExceeded, ReauthRequired, TransientError
+from core.mail import source_for
+from core.mail.gmail import send_reply
+from core.mail.record import FetchResult, OutgoingReply
+from core.models import GmailCredential, TenantInfo, User
+from core.settings import Settings
+from tests.fakes.fake_gmail import FakeGmail
+from tests.mail_support import (
+    connect_tenant,
+    gmail_settings,
+    make_message,
+    mark_processed,
+)
+
+EMAIL = "olivia@acme.example"
+
+
+@pytest.fixture
+def gmail(
+    settings: Settings, fake_gmail: FakeGmail
+) -> tuple[Settings, TenantInfo, str]:
+    current = gmail_settings(settings, fake_gmail)
+    tenant, refresh = connect_tenant(fake_gmail, current)
+    return current, tenant, refresh
+
+
+def _deliver(
+    fake: FakeGmail, n: int, *, hours_ago: float = 1, tag: str = "m"
+) -> list[str]:
+    when = datetime.now(UTC) - timedelta(hours=hours_ago)
+    return [
+        fake.add_message(
+            EMAIL,
+            make_message(subject=f"{tag} {i}", message_id=f"<{tag}-{i}@example.org>"),
+            internal_date=when + timedelta(seconds=i),
+        )
+        for i in range(n)
+    ]
+
+
+def _tick(
+    settings: Settings, tenant: TenantInfo, cursor: dict[str, Any]
+) -> FetchResult:
+    """What the tick pipeline does: fetch, record processed, then keep the cursor."""
+    result = source_for(tenant, settings=settings).fetch(cursor)
+    mark_processed(settings, tenant.user_id, *(m.id for m in result.messages))
+    return result
+
+
+def test_first_sync_reads_recent_inbox_mail_only(gmail, fake_gmail: FakeGmail) -> None:
+    settings, tenant, _ = gmail
+    _deliver(fake_gmail, 1, hours_ago=72, tag="old")
+    recent = _deliver(fake_gmail, 2, tag="new")
+    fake_gmail.add_message(EMAIL, make_message(subject="archived"), labels=("SENT",))
+    profile_history = str(fake_gmail.current_history_id(EMAIL))
+
+    result = source_for(tenant, settings=settings).fetch({})
+
+    assert [m.id for m in result.messages] == recent
+    assert [m.subject for m in result.messages] == ["new 0", "new 1"]
+    assert fake_gmail.counts["batch"] == 1
+    assert result.next_cursor == {"history_id": profile_history}
+    assert all(m.thread_key and "INBOX" in m.labels for m in result.messages)
+
+
+def test_ticks_with_mail_arriving_process_each_message_once(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    delivered = _deliver(fake_gmail, 2, tag="a")
+    seen: list[str] = []
+    cursor: dict[str, Any] = {}
+
+    for round_ in range(4):
+        result = _tick(settings, tenant, cursor)
+        seen.extend(m.id for m in result.messages)
+        cursor = result.next_cursor
+        delivered += _deliver(fake_gmail, round_ + 1, tag=f"r{round_}")
+    seen.extend(m.id for m in _tick(settings, tenant, cursor).messages)
+
+    assert sorted(seen) == sorted(delivered)
+    assert len(seen) == len(set(seen))
+    assert fake_gmail.counts["messages.list"] == 1
+    assert fake_gmail.counts["history.list"] == 4
+
+
+def test_tick_repeated_with_old_cursor_after_crash_adds_no_duplicates(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    first = _tick(settings, tenant, {})
+    _deliver(fake_gmail, 2)
+    crashed = source_for(tenant, settings=settings).fetch(first.next_cursor)
+    mark_processed(settings, tenant.user_id, crashed.messages[0].id)
+
+    again = source_for(tenant, settings=settings).fetch(first.next_cursor)
+
+    assert [m.id for m in again.messages] == [crashed.messages[1].id]
+
+
+def test_stale_history_id_falls_back_once_without_duplicates(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    old = _deliver(fake_gmail, 3, tag="old")
+    mark_processed(settings, tenant.user_id, *old)
+    stale = {"history_id": str(fake_gmail.current_history_id(EMAIL))}
+    fake_gmail.expire_history(EMAIL)
+    new = _deliver(fake_gmail, 1, tag="new")
+    profile_history = str(fake_gmail.current_history_id(EMAIL))
+
+    fallback = _tick(settings, tenant, stale)
+    later = _deliver(fake_gmail, 1, tag="later")
+    following = _tick(settings, tenant, fallback.next_cursor)
+
+    assert [m.id for m in fallback.messages] == new
+    assert fallback.next_cursor == {"history_id": profile_history}
+    assert [m.id for m in following.messages] == later
+    assert fake_gmail.counts["messages.list"] == 1
+    assert fake_gmail.counts["history.list"] == 2
+
+
+def test_server_error_on_history_is_retried_not_a_full_sync(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    cursor = _tick(settings, tenant, {}).next_cursor
+    new = _deliver(fake_gmail, 2)
+    fake_gmail.fail_next("history.list", 500, count=2)
+
+    result = _tick(settings, tenant, cursor)
+
+    assert [m.id for m in result.messages] == new
+    assert fake_gmail.counts["messages.list"] == 1
+
+
+def test_server_errors_that_last_raise_transient_and_keep_cursor(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    cursor = _tick(settings, tenant, {}).next_cursor
+    new = _deliver(fake_gmail, 1)
+    fake_gmail.fail_next("history.list", 503, count=settings.gmail_retry_attempts)
+
+    with pytest.raises(TransientError) as raised:
+        source_for(tenant, settings=settings).fetch(cursor)
+    retry = _tick(settings, tenant, cursor)
+
+    assert not isinstance(raised.value, QuotaExceeded)
+    assert [m.id for m in retry.messages] == new
+    assert fake_gmail.counts["messages.list"] == 1
+
+
+def test_rate_limits_inside_batches_lose_nothing(gmail, fake_gmail: FakeGmail) -> None:
+    settings, tenant, _ = gmail
+    delivered = _deliver(fake_gmail, 6)
+    fake_gmail.fail_next("messages.get", 429, count=3)
+    fake_gmail.fail_next("messages.get", 500, count=1)
+
+    result = _tick(settings, tenant, {})
+
+    assert [m.id for m in result.messages] == delivered
+    assert fake_gmail.counts["messages.get"] == 10
+
+
+def test_unauthorized_inside_a_batch_refreshes_and_retries(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    delivered = _deliver(fake_gmail, 3)
+    fake_gmail.fail_next("messages.get", 401, count=1)
+
+    result = _tick(settings, tenant, {})
+
+    assert [m.id for m in result.messages] == delivered
+    assert fake_gmail.counts["token"] == 1
+
+
+def test_rate_limit_that_lasts_raises_quota_exceeded(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    fake_gmail.fail_next("getProfile", 429, count=settings.gmail_retry_attempts)
+
+    with pytest.raises(QuotaExceeded):
+        source_for(tenant, settings=settings).fetch({})
+
+
+def test_unauthorized_with_failed_refresh_raises_reauth(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, refresh = gmail
+    fake_gmail.expire_access_tokens()
+    fake_gmail.revoke(refresh)
+
+    with pytest.raises(ReauthRequired) as raised:
+        source_for(tenant, settings=settings).fetch({})
+
+    assert "invalid_grant" in str(raised.value)
+
+
+def test_unauthorized_that_refresh_cannot_fix_raises_reauth(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    fake_gmail.fail_next("getProfile", 401, count=5)
+
+    with pytest.raises(ReauthRequired) as raised:
+        source_for(tenant, settings=settings).fetch({})
+
+    assert "401" in str(raised.value)
+    assert fake_gmail.counts["token"] >= 1
+
+
+def test_refreshed_token_is_written_back_encrypted(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, refresh = gmail
+    fake_gmail.expire_access_tokens()
+
+    source_for(tenant, settings=settings).fetch({})
+
+    with db.session_scope(settings) as session:
+        row = session.get(GmailCredential, tenant.user_id)
+        stored = json.loads(crypto.decrypt(row.token_encrypted, settings) or "{}")
+    assert stored["token"] in fake_gmail.access_tokens
+    assert stored["refresh_token"] == refresh
+    assert refresh not in row.token_encrypted
+    assert fake_gmail.counts["token"] == 1
+
+
+def test_mail_from_the_tenant_is_marked(gmail, fake_gmail: FakeGmail) -> None:
+    settings, tenant, _ = gmail
+    fake_gmail.add_message(
+        EMAIL, make_message(sender=f"Olivia <{EMAIL}>", to="x@y.org")
+    )
+    fake_gmail.add_message(EMAIL, make_message())
+
+    result = source_for(tenant, settings=settings).fetch({})
+
+    assert sorted(m.from_self for m in result.messages) == [False, True]
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_raw_message_decodes_with_or_without_padding(
+    gmail, fake_gmail: FakeGmail, padded: bool
+) -> None:
+    settings, tenant, _ = gmail
+    fake_gmail.pad_raw = padded
+    fake_gmail.add_message(EMAIL, make_message(subject="Gruss", body="Grüße aus Köln"))
+
+    result = source_for(tenant, settings=settings).fetch({})
+
+    assert [m.body for m in result.messages] == ["Grüße aus Köln"]
+
+
+def test_unknown_user_token_raises_reauth(settings: Settings) -> None:
+    tenant = TenantInfo(user_id="nobody", email="nobody@acme.example")
+
+    with pytest.raises(ReauthRequired):
+        source_for(tenant, settings=settings).fetch({})
+
+
+def test_send_reply_sends_in_thread_with_reply_headers(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    first = fake_gmail.add_message(
+        EMAIL, make_message(subject="Plan", message_id="<plan@example.org>")
+    )
+    thread = fake_gmail.mailboxes[EMAIL].messages[first].thread_id
+    reply = OutgoingReply(
+        thread_key=thread,
+        to=("alice@example.org",),
+        subject="Re: Plan",
+        body="Sounds good.",
+        in_reply_to="<plan@example.org>",
+        references=("<plan@example.org>",),
+    )
+
+    sent_id = send_reply(tenant, reply, settings=settings)
+    draft_id = send_reply(tenant, reply, settings=settings, as_draft=True)
+
+    sent = fake_gmail.mailboxes[EMAIL].messages[sent_id]
+    headers = message_from_bytes(sent.raw)
+    assert sent.thread_id == thread and sent.labels == ["SENT"]
+    assert headers["In-Reply-To"] == "<plan@example.org>"
+    assert headers["References"] == "<plan@example.org>"
+    assert draft_id.startswith("r")
+    assert fake_gmail.counts["drafts.create"] == 1
+
+
+def test_stored_token_without_refresh_token_keeps_the_old_one(gmail) -> None:
+    from google.oauth2.credentials import Credentials
+
+    from core.mail.credentials import load_credentials, store_credentials
+
+    settings, tenant, refresh = gmail
+    newer = Credentials(token="ya29.newer", client_id="c", client_secret="s")
+
+    store_credentials(user_id=tenant.user_id, credentials=newer, settings=settings)
+    loaded = load_credentials(user_id=tenant.user_id, settings=settings)
+
+    assert loaded.token == "ya29.newer"
+    assert loaded.refresh_token == refresh
+    assert loaded.token_uri == settings.google_token_uri
+
+
+def test_token_under_another_key_raises_decryption_failed(gmail) -> None:
+    from core.errors import DecryptionFailed
+    from core.mail.credentials import load_credentials
+
+    settings, tenant, _ = gmail
+    other = settings.model_copy(update={"secret_key": crypto.new_key()})
+
+    with pytest.raises(DecryptionFailed):
+        load_credentials(user_id=tenant.user_id, settings=other)
+
+
+def test_user_row_is_untouched_by_fetch(gmail) -> None:
+    settings, tenant, _ = gmail
+
+    source_for(tenant, settings=settings).fetch({})
+
+    with db.session_scope(settings) as session:
+        assert session.get(User, tenant.user_id).cursor == {}
+
+
+def test_raw_is_base64url(fake_gmail: FakeGmail) -> None:
+    fake_gmail.add_account(EMAIL)
+    gmail_id = fake_gmail.add_message(EMAIL, b"Subject: ?>?\r\n\r\n\xff\xfe>>>\r\n")
+    stored = fake_gmail.mailboxes[EMAIL].messages[gmail_id]
+
+    encoded = fake_gmail.render(stored, _raw_request())["raw"]
+
+    assert "+" not in encoded and "/" not in encoded
+    assert base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)) == stored.raw
+
+
+def _raw_request():
+    from tests.fakes.gmail_wire import Request
+
+    return Request("GET", "", {"format": ["raw"]}, {}, b"")
+
+
+def test_client_calls_carry_the_configured_timeout(gmail) -> None:
+    from core.mail.credentials import load_credentials
+    from core.mail.gmail_client import build_service
+
+    settings, tenant, _ = gmail
+    credentials = load_credentials(user_id=tenant.user_id, settings=settings)
+
+    service = build_service(credentials, settings=settings)
+
+    assert service._http.http.timeout == settings.http_timeout_seconds

@@ -131,15 +131,19 @@ def create_or_update_cron(
     """Give the tenant (created when new) this cron; the same call twice is a no-op."""
     settings = settings or get_settings()
     email = tenants.normalise_email(email)
+    with session_scope(settings) as session:
+        found = session.exec(
+            select(UserCron).where(UserCron.user_id == user_id)
+        ).first()
+    wanted_schedule, wanted_zone = _validated(
+        schedule or (found.schedule if found else DEFAULT_SCHEDULE),
+        timezone or (found.timezone if found else settings.default_timezone),
+        settings,
+    )
     _ensure_tenant(user_id, email, actor, settings)
 
     with session_scope(settings) as session:
         cron = session.exec(select(UserCron).where(UserCron.user_id == user_id)).first()
-        wanted_schedule = schedule or (cron.schedule if cron else DEFAULT_SCHEDULE)
-        wanted_zone = timezone or (cron.timezone if cron else settings.default_timezone)
-        wanted_schedule, wanted_zone = _validated(
-            wanted_schedule, wanted_zone, settings
-        )
         if cron is None:
             cron = UserCron(
                 user_id=user_id,

@@ -69,7 +69,7 @@ class CrontabTrigger(BaseTrigger):
 
 
 class TickExecutor(BaseExecutor):
-    """Calls `job.func(job.id, run_times)` on a bounded thread pool."""
+    """Calls `job.func(*job.args, run_times)` on a bounded thread pool."""
 
     def __init__(self, workers: int) -> None:
         super().__init__()
@@ -79,7 +79,7 @@ class TickExecutor(BaseExecutor):
         self.futures: set[concurrent.futures.Future] = set()
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
-        future = self.pool.submit(job.func, job.id, list(run_times))
+        future = self.pool.submit(job.func, *job.args, list(run_times))
         self.futures.add(future)
         future.add_done_callback(lambda done: self._done(job.id, done))
 
@@ -298,7 +298,9 @@ class Scheduler:
         if cron_id in self._entries:
             self.aps.reschedule_job(cron_id, trigger=trigger)
         else:
-            self.aps.add_job(self._dispatch, trigger, id=cron_id, name=entry.user_id)
+            self.aps.add_job(
+                self._dispatch, trigger, args=[cron_id], id=cron_id, name=entry.user_id
+            )
         self._entries[cron_id] = entry
 
     def job_ids(self) -> list[str]:
@@ -306,8 +308,11 @@ class Scheduler:
 
     # --- running ticks -------------------------------------------------------------
 
-    def _dispatch(self, cron_id: str, run_times: list[datetime]) -> None:
-        """Run a due tick once, or record why not; called on the worker pool."""
+    def _dispatch(self, cron_id: str, run_times: list[datetime] | None = None) -> None:
+        """Run a due tick once, or record why not; called on the worker pool.
+
+        `run_times` has a default only because APScheduler checks the job's
+        arguments when it is added; the executor always passes it."""
         entry = self._entries.get(cron_id)
         if entry is None or not self.is_leader or not run_times:
             return

@@ -59,11 +59,11 @@ def acquire(settings: Settings, me: str) -> LeaseState:
         if holder != me and not expired:
             return LeaseState(leader=False, holder=holder)
 
+        acquired = "acquired_at" if holder == me else now
         taken = conn.execute(
             sa.text(
                 f"UPDATE scheduler_leases SET holder = :me, expires_at = {later}, "
-                f"acquired_at = CASE WHEN holder = :me THEN acquired_at ELSE {now} END "
-                "WHERE name = :name AND holder = :seen"
+                f"acquired_at = {acquired} WHERE name = :name AND holder = :seen"
             ),
             {**params, "seen": holder},
         ).rowcount

@@ -28,15 +28,12 @@ from tests.sched_helpers import ADMIN, add_cron, no_work, runs, sleeping, wait_u
 EVERY_SECOND = "* * * * * *"
 
 
-@pytest.fixture
-def fast(
-    configure: Callable[..., Settings], backend_url: str
+def _fast_settings(
+    configure: Callable[..., Settings], url: str
 ) -> Callable[..., Settings]:
-    """Settings for short real waits: seconds schedules and a two-second lease."""
-
     def make(**env: str) -> Settings:
         values = {
-            "DATABASE_URL": backend_url,
+            "DATABASE_URL": url,
             "SECRET_KEY": crypto.new_key(),
             "MIN_INTERVAL_SECONDS": "1",
             "LEASE_SECONDS": "2",
@@ -47,6 +44,20 @@ def fast(
         return settings
 
     return make
+
+
+@pytest.fixture
+def fast(configure: Callable[..., Settings], tmp_path: Any) -> Callable[..., Settings]:
+    """Settings for short real waits: seconds schedules and a two-second lease."""
+    return _fast_settings(configure, f"sqlite:///{tmp_path / 'data' / 'mailcron.db'}")
+
+
+@pytest.fixture
+def fast_any(
+    configure: Callable[..., Settings], backend_url: str
+) -> Callable[..., Settings]:
+    """The same on SQLite and PostgreSQL, where the database's guarantees matter."""
+    return _fast_settings(configure, backend_url)
 
 
 @pytest.fixture
@@ -149,8 +160,8 @@ def test_four_tenants_due_together_all_run_on_a_pool_of_two(fast, started) -> No
     assert not [r for r in runs(settings) if r.error_kind == "missed"]
 
 
-def test_job_slower_than_its_interval_never_overlaps_itself(fast, started) -> None:
-    settings = fast()
+def test_job_slower_than_its_interval_never_overlaps_itself(fast_any, started) -> None:
+    settings = fast_any()
     add_cron(settings, "olivia", EVERY_SECOND)
 
     scheduler = started(settings, work=sleeping(2.2))
@@ -290,8 +301,8 @@ def _spawn(settings: Settings, sleep_seconds: float) -> subprocess.Popen:
     return process
 
 
-def test_two_schedulers_make_one_row_per_tick(fast, started) -> None:
-    settings = fast()
+def test_two_schedulers_make_one_row_per_tick(fast_any, started) -> None:
+    settings = fast_any()
     add_cron(settings, "olivia", EVERY_SECOND)
     add_cron(settings, "oscar", EVERY_SECOND)
     other = _spawn(settings, 0)
@@ -310,8 +321,8 @@ def test_two_schedulers_make_one_row_per_tick(fast, started) -> None:
     assert len({r.holder for r in rows}) == 1
 
 
-def test_killing_the_leader_hands_over_and_abandons_its_run(fast, started) -> None:
-    settings = fast()
+def test_killing_the_leader_hands_over_and_abandons_its_run(fast_any, started) -> None:
+    settings = fast_any()
     add_cron(settings, "olivia", EVERY_SECOND)
     leader = _spawn(settings, 30)
     standby = started(settings, work=no_work)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.runtime import settings_or_stop
+from dashboard.runtime import process_scheduler, settings_or_stop
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
 st.set_page_config(page_title="mailcron", page_icon="✉️", layout="wide")
-settings_or_stop()
+settings = settings_or_stop()
+process_scheduler(settings.database_url)
 
 navigation = st.navigation(
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import startup
+from core import scheduler, startup
 from core.errors import ConfigError
 from core.settings import Settings, get_settings
 
@@ -26,3 +26,10 @@ def settings_or_stop() -> Settings:
         raise  # unreachable: st.stop() ends the script run
     _prepared(settings.database_url)
     return settings
+
+
+# A scheduler stopped by its owner (tests, shutdown) is replaced, not handed out.
+@st.cache_resource(show_spinner=False, validate=lambda found: found.running)
+def process_scheduler(database_url: str) -> scheduler.Scheduler:
+    """The process's scheduler, started once however many sessions and reruns."""
+    return scheduler.get_scheduler(get_settings()).start()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import crypto, db
+from core import crypto, db, scheduler
 from core.models import User
 from core.settings import Settings, get_settings, reset_settings
 from tests.fakes.fake_gmail import fake_gmail  # noqa: F401  (fixture)
@@ -79,6 +79,8 @@ def configure(
         return get_settings() if load else None
 
     yield apply
+    # The console starts the process scheduler; stop it before its database goes.
+    scheduler.shutdown_all()
     reset_settings()
     db.dispose_engines()
 

@@ -1,0 +1,460 @@
+"""The process's scheduler: APScheduler jobs derived from `user_crons`.
+
+One BackgroundScheduler per process and database, with an in-memory job store: the
+database is the source of truth and jobs are reconciled from it on start, after
+every change made in this process, and by polling for changes made elsewhere.
+
+Every process keeps the jobs (so the console can show the schedule), but only the
+holder of the lease runs them; the others stand by. The lease is renewed by a
+heartbeat thread, which also polls for changes, resumes paused crons on time and
+prunes old runs.
+
+APScheduler hands due jobs to our executor with every missed fire time; the
+executor coalesces them into one run if the latest is within the grace period and
+records one `skipped` run otherwise. So misfires are ours to decide, not dropped
+silently by APScheduler's own grace check.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from sqlmodel import col, func, select
+
+from core import changes, cron_expr, crons, jobs, lease
+from core.db import session_scope
+from core.models import JobRun
+from core.settings import Settings
+from core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_THREAD = "mailcron-scheduler-heartbeat"
+# Other processes' changes are picked up within this many seconds.
+POLL_SECONDS = 2.0
+PRUNE_EVERY = timedelta(days=1)
+# A very long outage on a seconds schedule would enumerate millions of ticks.
+MAX_COUNTED_MISSES = 100_000
+
+Tick = Callable[..., Any]
+
+
+class CrontabTrigger(BaseTrigger):
+    """An APScheduler trigger with standard crontab meaning (see core.cron_expr)."""
+
+    def __init__(self, expr: str, timezone: str) -> None:
+        self.expr = expr
+        self.timezone = timezone
+        self._spec = cron_expr.parse(expr, allow_seconds=True)
+        self._zone = cron_expr.get_zone(timezone)
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        after = previous_fire_time or now - timedelta(microseconds=1)
+        return cron_expr.next_fire(self._spec, self._zone, after)
+
+    def __str__(self) -> str:
+        return f"crontab[{self.expr} {self.timezone}]"
+
+
+class TickExecutor(BaseExecutor):
+    """Calls `job.func(*job.args, run_times)` on a bounded thread pool."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__()
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            workers, thread_name_prefix="mailcron-tick"
+        )
+        self.futures: set[concurrent.futures.Future] = set()
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        future = self.pool.submit(job.func, *job.args, list(run_times))
+        self.futures.add(future)
+        future.add_done_callback(lambda done: self._done(job.id, done))
+
+    def _done(self, job_id: str, future: concurrent.futures.Future) -> None:
+        self.futures.discard(future)
+        error = future.exception()
+        if error is not None:
+            self._run_job_error(job_id, error, error.__traceback__)
+        else:
+            self._run_job_success(job_id, [])
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+@dataclass(frozen=True)
+class Entry:
+    user_cron_id: uuid.UUID
+    user_id: str
+    schedule: str
+    timezone: str
+
+
+@dataclass
+class SchedulerStatus:
+    role: str
+    me: str
+    holder: str
+    last_heartbeat: datetime | None
+    entries: int
+    next_fires: list[tuple[str, datetime]] = field(default_factory=list)
+    missed_last_hour: int = 0
+    skipped_last_hour: int = 0
+
+
+class Scheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        work: jobs.Work | None = None,
+        tick: Tick | None = None,
+        holder: str = jobs.PROCESS_ID,
+    ) -> None:
+        self.settings = settings
+        self.holder = holder
+        self._work = work
+        self._tick = tick or self._execute
+        self.executor = TickExecutor(settings.worker_pool_size)
+        self.aps = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": self.executor},
+            job_defaults={
+                "coalesce": False,
+                "misfire_grace_time": None,
+                "max_instances": 1_000_000,
+            },
+        )
+        self.is_leader = False
+        self.lease_holder = ""
+        self.last_heartbeat: datetime | None = None
+        self._entries: dict[str, Entry] = {}
+        self._version: tuple[int, datetime | None] | None = None
+        self._last_prune: datetime | None = None
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- life cycle ---------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> Scheduler:
+        """Start once; later calls do nothing."""
+        with self._lock:
+            if self._thread is not None:
+                return self
+            self.reconcile()
+            self.aps.start()
+            changes.subscribe(self.poke)
+            self._beat()
+            self._thread = threading.Thread(
+                target=self._heartbeat, name=HEARTBEAT_THREAD, daemon=True
+            )
+            self._thread.start()
+        log.info(
+            "scheduler started with %d cron(s) as %s", len(self._entries), self.role
+        )
+        return self
+
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        """Stop; True when the heartbeat and every running tick ended in time."""
+        changes.unsubscribe(self.poke)
+        self._stop.set()
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+        pending = list(self.executor.futures)
+        done, not_done = concurrent.futures.wait(pending, timeout=timeout)
+        self.executor.pool.shutdown(wait=False, cancel_futures=True)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        stopped = not not_done and not self.running
+        if self.is_leader:
+            self._release()
+        log.info("scheduler stopped (%s)", "cleanly" if stopped else "runs still going")
+        return stopped
+
+    def _release(self) -> None:
+        try:
+            lease.release(self.settings, self.holder)
+        except Exception:
+            log.exception("could not release the scheduler lease; it will expire")
+        self.is_leader = False
+
+    @property
+    def role(self) -> str:
+        return "leader" if self.is_leader else "standby"
+
+    # --- heartbeat ----------------------------------------------------------------
+
+    def _interval(self) -> float:
+        # A standby looks often enough to take over soon after the lease expires.
+        return max(0.2, min(POLL_SECONDS, self.settings.lease_seconds / 10))
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self._interval()):
+            try:
+                self._beat()
+            except Exception:
+                log.exception("scheduler heartbeat failed; trying again")
+
+    def _beat(self) -> None:
+        if crons.version(self.settings) != self._version:
+            self.reconcile()
+        self._renew()
+        if self.is_leader:
+            self._maintain()
+
+    def _renew(self) -> None:
+        try:
+            state = lease.acquire(self.settings, self.holder)
+        except Exception:
+            log.exception("lease renewal failed; standing by until it works")
+            state = lease.LeaseState(leader=False, holder=self.lease_holder)
+        was_leader, self.is_leader = self.is_leader, state.leader
+        changed = state.holder != self.lease_holder
+        self.lease_holder = state.holder
+        self.last_heartbeat = utcnow()
+
+        if state.leader and not was_leader:
+            log.warning("this process now runs scheduled jobs (lease %s)", self.holder)
+            self._take_over(state.previous)
+        elif was_leader and not state.leader:
+            log.warning("lost the scheduler lease to %s; standing by", state.holder)
+        elif not state.leader and changed:
+            log.warning(
+                "standing by: %s runs scheduled jobs for this database", state.holder
+            )
+
+    def _take_over(self, previous: str | None) -> None:
+        if previous:
+            count = jobs.mark_abandoned(holder=previous, settings=self.settings)
+            if count:
+                log.warning("marked %d run(s) of %s abandoned", count, previous)
+        self._catch_up(utcnow())
+
+    def _maintain(self) -> None:
+        now = utcnow()
+        for user_id in crons.resume_due(now, self.settings):
+            log.info("cron of tenant %s resumed on time", user_id)
+        if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
+            pruned = jobs.prune_runs(settings=self.settings, now=now)
+            self._last_prune = now
+            log.info(
+                "pruned %d run(s) older than %d days",
+                pruned,
+                self.settings.run_retention_days,
+            )
+
+    # --- reconcile ----------------------------------------------------------------
+
+    def poke(self) -> None:
+        """A cron changed in this process: reconcile now."""
+        if self.running or self.aps.running:
+            self.reconcile()
+
+    def reconcile(self) -> int:
+        """Make the jobs match the active crons; returns how many jobs changed."""
+        with self._lock:
+            self._version = crons.version(self.settings)
+            wanted = {
+                row.cron_id: Entry(row.id, row.user_id, row.schedule, row.timezone)
+                for row in crons.active_crons(self.settings)
+            }
+            changed = 0
+            for cron_id in set(self._entries) - set(wanted):
+                self.aps.remove_job(cron_id)
+                del self._entries[cron_id]
+                changed += 1
+            for cron_id, entry in wanted.items():
+                if self._entries.get(cron_id) != entry:
+                    self._put_job(cron_id, entry)
+                    changed += 1
+        if changed:
+            log.info(
+                "reconciled: %d job(s) changed, %d scheduled",
+                changed,
+                len(self._entries),
+            )
+        return changed
+
+    def _put_job(self, cron_id: str, entry: Entry) -> None:
+        trigger = CrontabTrigger(entry.schedule, entry.timezone)
+        if cron_id in self._entries:
+            self.aps.reschedule_job(cron_id, trigger=trigger)
+        else:
+            self.aps.add_job(
+                self._dispatch, trigger, args=[cron_id], id=cron_id, name=entry.user_id
+            )
+        self._entries[cron_id] = entry
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self.aps.get_jobs())
+
+    # --- running ticks -------------------------------------------------------------
+
+    def _dispatch(self, cron_id: str, run_times: list[datetime] | None = None) -> None:
+        """Run a due tick once, or record why not; called on the worker pool.
+
+        `run_times` has a default only because APScheduler checks the job's
+        arguments when it is added; the executor always passes it."""
+        entry = self._entries.get(cron_id)
+        if entry is None or not self.is_leader or not run_times:
+            return
+        latest = run_times[-1]
+        late = (utcnow() - latest).total_seconds()
+        if late > self.settings.misfire_grace_seconds:
+            self._record_missed(entry, latest, len(run_times), late)
+            return
+        if len(run_times) > 1:
+            log.warning(
+                "tenant %s: %d missed tick(s) folded into the one at %s",
+                entry.user_id,
+                len(run_times) - 1,
+                latest,
+            )
+        self._tick(
+            user_cron_id=entry.user_cron_id, scheduled_for=latest, trigger="schedule"
+        )
+
+    def _execute(
+        self, *, user_cron_id: uuid.UUID, scheduled_for: datetime, trigger: str
+    ) -> None:
+        jobs.execute_tick(
+            user_cron_id=user_cron_id,
+            scheduled_for=scheduled_for,
+            trigger=trigger,
+            settings=self.settings,
+            work=self._work,
+            holder=self.holder,
+        )
+
+    def _record_missed(
+        self, entry: Entry, latest: datetime, count: int, late: float
+    ) -> None:
+        jobs.record_skipped(
+            user_id=entry.user_id,
+            user_cron_id=entry.user_cron_id,
+            scheduled_for=latest,
+            kind="missed",
+            reason=(
+                f"{count} tick(s) missed, the last {late:.0f} s ago, beyond the "
+                f"grace of {self.settings.misfire_grace_seconds} s."
+            ),
+            settings=self.settings,
+        )
+
+    def _catch_up(self, now: datetime) -> None:
+        """On taking over: ticks missed while no scheduler ran, once per tenant."""
+        last = _last_ticks(self.settings)
+        updated = {
+            row.cron_id: row.updated_at for row in crons.active_crons(self.settings)
+        }
+        for cron_id, entry in list(self._entries.items()):
+            since = max(
+                filter(None, (last.get(entry.user_cron_id), updated.get(cron_id))),
+                default=None,
+            )
+            if since is None:
+                continue
+            missed = _fires_between(entry, since, now)
+            if missed:
+                self.executor.pool.submit(self._dispatch, cron_id, missed)
+
+    # --- for the console -------------------------------------------------------------
+
+    def status(self) -> SchedulerStatus:
+        upcoming = sorted(
+            (job.next_run_time, job.name)
+            for job in self.aps.get_jobs()
+            if job.next_run_time is not None
+        )[:10]
+        missed, skipped = _recent_skips(self.settings)
+        return SchedulerStatus(
+            role=self.role,
+            me=self.holder,
+            holder=self.lease_holder,
+            last_heartbeat=self.last_heartbeat,
+            entries=len(self._entries),
+            next_fires=[(name, when) for when, name in upcoming],
+            missed_last_hour=missed,
+            skipped_last_hour=skipped,
+        )
+
+
+def _last_ticks(settings: Settings) -> dict[uuid.UUID, datetime]:
+    query = (
+        select(JobRun.user_cron_id, func.max(JobRun.scheduled_for))
+        .where(JobRun.trigger == "schedule", col(JobRun.user_cron_id).is_not(None))
+        .group_by(JobRun.user_cron_id)
+    )
+    with session_scope(settings) as session:
+        return {cron_id: when for cron_id, when in session.exec(query)}
+
+
+def _fires_between(entry: Entry, since: datetime, now: datetime) -> list[datetime]:
+    spec = cron_expr.parse(entry.schedule, allow_seconds=True)
+    zone = cron_expr.get_zone(entry.timezone)
+    fires: list[datetime] = []
+    cursor = cron_expr.next_fire(spec, zone, since)
+    while cursor is not None and cursor <= now and len(fires) < MAX_COUNTED_MISSES:
+        fires.append(cursor)
+        cursor = cron_expr.next_fire(spec, zone, cursor)
+    return fires
+
+
+def _recent_skips(settings: Settings) -> tuple[int, int]:
+    since = utcnow() - timedelta(hours=1)
+    query = (
+        select(JobRun.error_kind, func.count())
+        .where(JobRun.status == "skipped", col(JobRun.started_at) >= since)
+        .group_by(JobRun.error_kind)
+    )
+    with session_scope(settings) as session:
+        counts = dict(session.exec(query).all())
+    missed = counts.pop("missed", 0)
+    return missed, sum(counts.values())
+
+
+# --- the process singleton --------------------------------------------------------
+
+_instances: dict[str, Scheduler] = {}
+_instances_lock = threading.Lock()
+
+
+def get_scheduler(settings: Settings, *, work: jobs.Work | None = None) -> Scheduler:
+    """This process's scheduler for the settings' database (not started yet)."""
+    with _instances_lock:
+        scheduler = _instances.get(settings.database_url)
+        if scheduler is None:
+            scheduler = Scheduler(settings, work=work)
+            _instances[settings.database_url] = scheduler
+        return scheduler
+
+
+def running_schedulers() -> list[Scheduler]:
+    with _instances_lock:
+        return [s for s in _instances.values() if s.running]
+
+
+def shutdown_all(timeout: float = 5.0) -> bool:
+    """Stop every scheduler of this process (tests, and the worker on exit)."""
+    with _instances_lock:
+        instances = list(_instances.values())
+        _instances.clear()
+    return all([s.shutdown(timeout) for s in instances])

@@ -1,0 +1,353 @@
+"""The scheduler: jobs follow the database, ticks run once, on time, by one leader."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from core import crons, crypto, db
+from core.cron_expr import next_fire_times
+from core.jobs import TickOutcome
+from core.scheduler import Scheduler
+from core.settings import Settings
+from core.timeutil import utcnow
+from tests.conftest import PROJECT_ROOT
+from tests.sched_helpers import ADMIN, add_cron, no_work, runs, sleeping, wait_until
+
+EVERY_SECOND = "* * * * * *"
+
+
+def _fast_settings(
+    configure: Callable[..., Settings], url: str
+) -> Callable[..., Settings]:
+    def make(**env: str) -> Settings:
+        values = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": crypto.new_key(),
+            "MIN_INTERVAL_SECONDS": "1",
+            "LEASE_SECONDS": "2",
+            **env,
+        }
+        settings = configure(**values)
+        db.upgrade(settings)
+        return settings
+
+    return make
+
+
+@pytest.fixture
+def fast(configure: Callable[..., Settings], tmp_path: Any) -> Callable[..., Settings]:
+    """Settings for short real waits: seconds schedules and a two-second lease."""
+    return _fast_settings(configure, f"sqlite:///{tmp_path / 'data' / 'mailcron.db'}")
+
+
+@pytest.fixture
+def fast_any(
+    configure: Callable[..., Settings], backend_url: str
+) -> Callable[..., Settings]:
+    """The same on SQLite and PostgreSQL, where the database's guarantees matter."""
+    return _fast_settings(configure, backend_url)
+
+
+@pytest.fixture
+def started() -> Iterator[Callable[..., Scheduler]]:
+    made: list[Scheduler] = []
+
+    def start(settings: Settings, **kw: Any) -> Scheduler:
+        scheduler = Scheduler(settings, **kw)
+        made.append(scheduler)
+        return scheduler.start()
+
+    yield start
+    for scheduler in made:
+        scheduler.shutdown(timeout=5)
+
+
+def _triggers(scheduler: Scheduler) -> dict[str, str]:
+    return {job.name: str(job.trigger) for job in scheduler.aps.get_jobs()}
+
+
+def test_pause_resume_reschedule_delete_reach_the_schedule(fast, started) -> None:
+    settings = fast()
+    add_cron(settings, "olivia", "0 9 * * *")
+    scheduler = started(settings, work=no_work)
+
+    crons.pause_cron(user_id="olivia", actor=ADMIN, settings=settings)
+    paused = _triggers(scheduler)
+    crons.resume_cron(user_id="olivia", actor=ADMIN, settings=settings)
+    resumed = _triggers(scheduler)
+    crons.reschedule_cron(
+        user_id="olivia",
+        actor=ADMIN,
+        schedule="*/5 * * * *",
+        timezone="Europe/Berlin",
+        settings=settings,
+    )
+    rescheduled = _triggers(scheduler)
+    crons.delete_cron(user_id="olivia", actor=ADMIN, settings=settings)
+
+    assert paused == {}
+    assert resumed == {"olivia": "crontab[0 9 * * * UTC]"}
+    assert rescheduled == {"olivia": "crontab[*/5 * * * * Europe/Berlin]"}
+    assert _triggers(scheduler) == {}
+
+
+def _subprocess_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    return env
+
+
+def test_change_from_another_process_is_picked_up_within_ten_seconds(
+    fast, started
+) -> None:
+    settings = fast()
+    scheduler = started(settings, work=no_work)
+    script = (
+        "from core import crons; crons.create_or_update_cron(user_id='theo', "
+        "email='theo@acme.example', actor='cli', schedule='0 9 * * 1')"
+    )
+
+    subprocess.run(
+        [sys.executable, "-c", script],
+        env=_subprocess_env(settings),
+        cwd=PROJECT_ROOT,
+        check=True,
+        timeout=30,
+    )
+    changed_at = time.monotonic()
+    wait_until(lambda: "theo" in _triggers(scheduler), timeout=10)
+
+    assert time.monotonic() - changed_at < 10
+    assert _triggers(scheduler) == {"theo": "crontab[0 9 * * 1 UTC]"}
+
+
+def test_four_tenants_due_together_all_run_on_a_pool_of_two(fast, started) -> None:
+    settings = fast(WORKER_POOL_SIZE="2")
+    for name in ("a", "b", "c", "d"):
+        add_cron(settings, name, "*/4 * * * * *")
+
+    started(settings, work=sleeping(2))
+    first_tick = wait_until(
+        lambda: Counter(r.scheduled_for for r in runs(settings)).most_common(1),
+        timeout=6,
+    )[0][0]
+    wait_until(
+        lambda: (
+            sum(
+                r.scheduled_for == first_tick and r.status == "ok"
+                for r in runs(settings)
+            )
+            == 4
+        ),
+        timeout=8,
+    )
+
+    tick_rows = [r for r in runs(settings) if r.scheduled_for == first_tick]
+    assert sorted(r.user_id for r in tick_rows) == ["a", "b", "c", "d"]
+    assert all(r.status == "ok" for r in tick_rows)
+    assert not [r for r in runs(settings) if r.error_kind == "missed"]
+
+
+def test_job_slower_than_its_interval_never_overlaps_itself(fast_any, started) -> None:
+    settings = fast_any()
+    add_cron(settings, "olivia", EVERY_SECOND)
+
+    scheduler = started(settings, work=sleeping(2.2))
+    wait_until(lambda: sum(r.status == "ok" for r in runs(settings)) >= 2, timeout=8)
+    scheduler.shutdown(timeout=5)
+
+    done = [r for r in runs(settings) if r.status == "ok"]
+    skipped = [r for r in runs(settings) if r.status == "skipped"]
+    for earlier, later in zip(done, done[1:], strict=False):
+        assert earlier.finished_at <= later.started_at
+    assert skipped and all(r.error_kind == "overlap" for r in skipped)
+
+
+def _age_cron(settings: Settings, user_id: str, ago: timedelta) -> None:
+    with db.get_engine(settings).begin() as conn:
+        conn.execute(
+            sa.text("UPDATE user_crons SET updated_at = :at WHERE user_id = :u"),
+            {
+                "at": (utcnow() - ago).replace(tzinfo=None)
+                if settings.is_sqlite
+                else utcnow() - ago,
+                "u": user_id,
+            },
+        )
+
+
+def _two_recent_minutes() -> str:
+    """A daily schedule whose fires were two and four minutes ago."""
+    first, second = utcnow() - timedelta(minutes=4), utcnow() - timedelta(minutes=2)
+    return f"{first.minute},{second.minute} {first.hour},{second.hour} * * *"
+
+
+def test_missed_tick_inside_the_grace_runs_once(fast, started) -> None:
+    settings = fast(MISFIRE_GRACE_SECONDS="300")
+    schedule = _two_recent_minutes()
+    add_cron(settings, "olivia", schedule)
+    _age_cron(settings, "olivia", timedelta(minutes=10))
+    expected = [
+        t
+        for t in next_fire_times(schedule, "UTC", utcnow() - timedelta(minutes=10), n=8)
+        if t <= utcnow()
+    ]
+
+    started(settings, work=no_work)
+    wait_until(lambda: runs(settings), timeout=5)
+    time.sleep(0.5)
+
+    assert [(r.status, r.scheduled_for) for r in runs(settings)] == [
+        ("ok", expected[-1])
+    ]
+
+
+def test_missed_ticks_outside_the_grace_are_one_skipped_run(fast, started) -> None:
+    settings = fast(MISFIRE_GRACE_SECONDS="30")
+    schedule = _two_recent_minutes()
+    add_cron(settings, "olivia", schedule)
+    _age_cron(settings, "olivia", timedelta(minutes=10))
+    expected = [
+        t
+        for t in next_fire_times(schedule, "UTC", utcnow() - timedelta(minutes=10), n=8)
+        if t <= utcnow()
+    ]
+
+    started(settings, work=no_work)
+    wait_until(lambda: runs(settings), timeout=5)
+    time.sleep(0.5)
+
+    rows = runs(settings)
+    assert [(r.status, r.error_kind) for r in rows] == [("skipped", "missed")]
+    assert rows[0].error_message.startswith(f"{len(expected)} tick(s) missed")
+    assert len(expected) >= 2
+
+
+def test_pause_with_a_resume_time_resumes_on_time(fast, started) -> None:
+    settings = fast()
+    add_cron(settings, "olivia", "0 9 * * *")
+    resume_at = utcnow() + timedelta(seconds=1.5)
+    crons.pause_cron(
+        user_id="olivia",
+        actor=ADMIN,
+        reason="lunch",
+        resume_at=resume_at,
+        settings=settings,
+    )
+    scheduler = started(settings, work=no_work)
+
+    wait_until(lambda: "olivia" in _triggers(scheduler), timeout=5)
+
+    assert utcnow() - resume_at < timedelta(seconds=1.5)
+    info = crons.list_crons(viewer=_admin(), settings=settings)[0]
+    assert (info.status, info.pause_reason) == ("active", None)
+
+
+def _admin():
+    from core.viewer import Viewer
+
+    return Viewer.admin()
+
+
+def test_blocked_tenant_does_not_delay_the_others(fast, started) -> None:
+    settings = fast(WORKER_POOL_SIZE="2")
+    release = threading.Event()
+    for name in ("stuck", "a", "b"):
+        add_cron(settings, name, EVERY_SECOND)
+
+    def work(*, tenant: Any, **_: Any) -> TickOutcome:
+        if tenant.user_id == "stuck":
+            release.wait(120)  # blocked "for minutes" until the test ends
+        return TickOutcome()
+
+    scheduler = started(settings, work=work)
+    time.sleep(3.5)
+    others = [r for r in runs(settings) if r.user_id != "stuck" and r.status == "ok"]
+    release.set()
+    scheduler.shutdown(timeout=5)
+
+    lags = [(r.started_at - r.scheduled_for).total_seconds() for r in others]
+    assert len(others) >= 4
+    assert max(lags) < 0.5
+    assert any(
+        r.status == "running" or r.status == "ok" for r in runs(settings, "stuck")
+    )
+
+
+def _spawn(settings: Settings, sleep_seconds: float) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.sched_proc", str(sleep_seconds)],
+        env=_subprocess_env(settings),
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("ready"), line
+    return process
+
+
+def test_two_schedulers_make_one_row_per_tick(fast_any, started) -> None:
+    settings = fast_any()
+    add_cron(settings, "olivia", EVERY_SECOND)
+    add_cron(settings, "oscar", EVERY_SECOND)
+    other = _spawn(settings, 0)
+    try:
+        local = started(settings, work=no_work)
+        time.sleep(3.5)
+        local.shutdown(timeout=5)
+    finally:
+        other.terminate()
+        other.wait(10)
+
+    rows = [r for r in runs(settings) if r.status == "ok"]
+    per_tick = Counter((r.user_id, r.scheduled_for) for r in rows)
+    assert len(rows) >= 4
+    assert set(per_tick.values()) == {1}
+    assert len({r.holder for r in rows}) == 1
+
+
+def test_killing_the_leader_hands_over_and_abandons_its_run(fast_any, started) -> None:
+    settings = fast_any()
+    add_cron(settings, "olivia", EVERY_SECOND)
+    leader = _spawn(settings, 30)
+    standby = started(settings, work=no_work)
+    running = wait_until(
+        lambda: [r for r in runs(settings) if r.status == "running"], timeout=5
+    )[0]
+    assert standby.role == "standby"
+
+    leader.send_signal(signal.SIGKILL)
+    leader.wait(5)
+    killed_at = time.monotonic()
+    wait_until(lambda: standby.role == "leader", timeout=6)
+    took_over = time.monotonic() - killed_at
+
+    orphan = wait_until(
+        lambda: [
+            r for r in runs(settings) if r.id == running.id and r.status == "abandoned"
+        ],
+        timeout=3,
+    )[0]
+    assert took_over <= settings.lease_seconds + 0.5
+    assert orphan.holder == running.holder != standby.holder
+    wait_until(
+        lambda: [
+            r for r in runs(settings) if r.status == "ok" and r.holder == standby.holder
+        ],
+        timeout=3,
+    )

@@ -151,6 +151,10 @@ class Scheduler:
     # --- life cycle ---------------------------------------------------------------
 
     @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
@@ -441,7 +445,7 @@ def get_scheduler(settings: Settings, *, work: jobs.Work | None = None) -> Sched
     """This process's scheduler for the settings' database (not started yet)."""
     with _instances_lock:
         scheduler = _instances.get(settings.database_url)
-        if scheduler is None:
+        if scheduler is None or scheduler.stopped:
             scheduler = Scheduler(settings, work=work)
             _instances[settings.database_url] = scheduler
         return scheduler

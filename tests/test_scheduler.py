@@ -351,3 +351,16 @@ def test_killing_the_leader_hands_over_and_abandons_its_run(fast_any, started) -
         ],
         timeout=3,
     )
+
+
+def test_status_reports_role_entries_and_next_fires(fast, started) -> None:
+    settings = fast()
+    for name in ("olivia", "theo"):
+        add_cron(settings, name, "0 9 * * *")
+
+    status = started(settings, work=no_work).status()
+
+    assert (status.role, status.entries, status.holder) == ("leader", 2, status.me)
+    assert [name for name, _ in status.next_fires] == ["olivia", "theo"]
+    assert status.last_heartbeat is not None
+    assert (status.missed_last_hour, status.skipped_last_hour) == (0, 0)

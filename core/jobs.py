@@ -381,7 +381,7 @@ def list_runs(
 def mark_abandoned(*, holder: str, settings: Settings) -> int:
     """Close the `running` rows of a process that died; returns how many."""
     with session_scope(settings) as session:
-        result = session.execute(
+        result = session.connection().execute(
             sa.update(JobRun)
             .where(col(JobRun.status) == "running", col(JobRun.holder) == holder)
             .values(
@@ -391,16 +391,16 @@ def mark_abandoned(*, holder: str, settings: Settings) -> int:
                 error_message=f"The scheduler process {holder} stopped during the run.",
             )
         )
-    return result.rowcount or 0
+    return result.rowcount
 
 
 def prune_runs(*, settings: Settings, now: datetime | None = None) -> int:
     """Delete finished runs older than RUN_RETENTION_DAYS; returns how many."""
     cutoff = (now or utcnow()) - timedelta(days=settings.run_retention_days)
     with session_scope(settings) as session:
-        result = session.execute(
+        result = session.connection().execute(
             sa.delete(JobRun).where(
                 col(JobRun.started_at) < cutoff, col(JobRun.status) != "running"
             )
         )
-    return result.rowcount or 0
+    return result.rowcount

@@ -79,7 +79,8 @@ class TickExecutor(BaseExecutor):
         self.futures: set[concurrent.futures.Future] = set()
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
-        future = self.pool.submit(job.func, *job.args, list(run_times))
+        arguments = (*job.args, list(run_times))
+        future = self.pool.submit(job.func, *arguments)
         self.futures.add(future)
         future.add_done_callback(lambda done: self._done(job.id, done))
 
@@ -405,10 +406,10 @@ def _last_ticks(settings: Settings) -> dict[uuid.UUID, datetime]:
     query = (
         select(JobRun.user_cron_id, func.max(JobRun.scheduled_for))
         .where(JobRun.trigger == "schedule", col(JobRun.user_cron_id).is_not(None))
-        .group_by(JobRun.user_cron_id)
+        .group_by(col(JobRun.user_cron_id))
     )
     with session_scope(settings) as session:
-        return {cron_id: when for cron_id, when in session.exec(query)}
+        return {cron_id: when for cron_id, when in session.exec(query) if cron_id}
 
 
 def _fires_between(entry: Entry, since: datetime, now: datetime) -> list[datetime]:

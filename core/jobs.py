@@ -11,38 +11,32 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import re
 import socket
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel, col, select
+from sqlmodel import select
 
 from core import crons, tenants
 from core.db import session_scope
 from core.errors import Conflict, MailcronError, ReauthRequired, UnknownTenant
 from core.models import JobRun, TenantInfo, User, UserCron
+from core.runs import RunInfo, one_line, record_skipped, to_info
+
+# Readers (console, CLI, API) list runs through the job runner, its public face.
+from core.runs import list_runs as list_runs
 from core.settings import Settings
 from core.timeutil import utcnow
-from core.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
 # Names this process in run rows and the scheduler lease.
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 DEFAULT_WORK = "core.pipeline.run_tenant"
-MESSAGE_LIMIT = 300
-# Anything shaped like a credential is cut out of stored and logged messages.
-SECRET_PATTERN = re.compile(
-    r"(ya29\.[\w.-]+|1//[\w.-]+|Bearer\s+\S+|"
-    r"(access|refresh|id)_token[\"']?\s*[:=]\s*[\"']?[^\s\"',}]+|sk-[\w-]{10,})",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -55,34 +49,6 @@ class TickOutcome:
 
 
 Work = Callable[..., TickOutcome]
-
-
-class RunInfo(SQLModel):
-    id: int
-    user_id: str
-    user_cron_id: uuid.UUID | None = None
-    trigger: str
-    scheduled_for: datetime
-    started_at: datetime
-    finished_at: datetime | None = None
-    status: str
-    emails_fetched: int = 0
-    threads_created: int = 0
-    duration_s: float | None = None
-    error_kind: str | None = None
-    error_message: str | None = None
-    holder: str | None = None
-
-
-def to_info(row: JobRun) -> RunInfo:
-    return RunInfo.model_validate(row, from_attributes=True)
-
-
-def one_line(message: str) -> str:
-    """The first line of a message, short, with anything token-like removed."""
-    cleaned = SECRET_PATTERN.sub("[redacted]", str(message))
-    first = " ".join(cleaned.strip().splitlines()[:1]) or "no message"
-    return first[:MESSAGE_LIMIT]
 
 
 def resolve_work(work: Work | None) -> Work:
@@ -181,11 +147,15 @@ def _claim(
             session.flush()
             return to_info(row)
     except IntegrityError:
-        return _claim_refused(target, scheduled_for, trigger, settings)
+        return _claim_refused(target, scheduled_for, trigger, settings, holder)
 
 
 def _claim_refused(
-    target: _Target, scheduled_for: datetime, trigger: str, settings: Settings
+    target: _Target,
+    scheduled_for: datetime,
+    trigger: str,
+    settings: Settings,
+    holder: str,
 ) -> RunInfo | None:
     with session_scope(settings) as session:
         taken = session.exec(
@@ -213,42 +183,8 @@ def _claim_refused(
         kind="overlap",
         reason=reason,
         settings=settings,
+        holder=holder,
     )
-
-
-def record_skipped(
-    *,
-    user_id: str,
-    user_cron_id: uuid.UUID | None,
-    scheduled_for: datetime,
-    kind: str,
-    reason: str,
-    settings: Settings,
-) -> RunInfo | None:
-    """A `skipped` run row for a tick that will not run; None if already recorded."""
-    now = utcnow()
-    row = JobRun(
-        user_id=user_id,
-        user_cron_id=user_cron_id,
-        trigger="schedule",
-        scheduled_for=scheduled_for,
-        started_at=now,
-        finished_at=now,
-        duration_s=0.0,
-        status="skipped",
-        error_kind=kind,
-        error_message=one_line(reason),
-        holder=PROCESS_ID,
-    )
-    try:
-        with session_scope(settings) as session:
-            session.add(row)
-            session.flush()
-            info = to_info(row)
-    except IntegrityError:
-        return None
-    log.warning("tick %s of tenant %s skipped: %s", scheduled_for, user_id, reason)
-    return info
 
 
 def _run(claim: RunInfo, tenant: TenantInfo, work: Work, settings: Settings) -> RunInfo:
@@ -347,60 +283,3 @@ def _pause(info: RunInfo, reason: str, settings: Settings) -> None:
     except crons.CronNotFound:
         return
     log.error("cron of tenant %s paused: %s", info.user_id, reason)
-
-
-def list_runs(
-    *,
-    viewer: Viewer,
-    user_id: str | None = None,
-    status: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    offset: int = 0,
-    limit: int = 50,
-    settings: Settings | None = None,
-) -> list[RunInfo]:
-    """Runs the viewer may see, newest first."""
-    query = select(JobRun)
-    if not viewer.is_admin:
-        query = query.where(JobRun.user_id == viewer.user_id)
-    if user_id is not None:
-        query = query.where(JobRun.user_id == user_id)
-    if status is not None:
-        query = query.where(JobRun.status == status)
-    if since is not None:
-        query = query.where(col(JobRun.started_at) >= since)
-    if until is not None:
-        query = query.where(col(JobRun.started_at) < until)
-    query = query.order_by(col(JobRun.started_at).desc(), col(JobRun.id).desc())
-    with session_scope(settings) as session:
-        rows = session.exec(query.offset(offset).limit(limit))
-        return [to_info(row) for row in rows]
-
-
-def mark_abandoned(*, holder: str, settings: Settings) -> int:
-    """Close the `running` rows of a process that died; returns how many."""
-    with session_scope(settings) as session:
-        result = session.execute(
-            sa.update(JobRun)
-            .where(col(JobRun.status) == "running", col(JobRun.holder) == holder)
-            .values(
-                status="abandoned",
-                finished_at=utcnow(),
-                error_kind="abandoned",
-                error_message=f"The scheduler process {holder} stopped during the run.",
-            )
-        )
-    return result.rowcount or 0
-
-
-def prune_runs(*, settings: Settings, now: datetime | None = None) -> int:
-    """Delete finished runs older than RUN_RETENTION_DAYS; returns how many."""
-    cutoff = (now or utcnow()) - timedelta(days=settings.run_retention_days)
-    with session_scope(settings) as session:
-        result = session.execute(
-            sa.delete(JobRun).where(
-                col(JobRun.started_at) < cutoff, col(JobRun.status) != "running"
-            )
-        )
-    return result.rowcount or 0

@@ -26,14 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
-from sqlmodel import col, func, select
 
-from core import changes, cron_expr, crons, jobs, lease
-from core.db import session_scope
-from core.models import JobRun
+from core import changes, cron_expr, crons, jobs, lease, runs
+from core.aps_parts import CrontabTrigger, TickExecutor
 from core.settings import Settings
 from core.timeutil import utcnow
 
@@ -47,52 +43,6 @@ PRUNE_EVERY = timedelta(days=1)
 MAX_COUNTED_MISSES = 100_000
 
 Tick = Callable[..., Any]
-
-
-class CrontabTrigger(BaseTrigger):
-    """An APScheduler trigger with standard crontab meaning (see core.cron_expr)."""
-
-    def __init__(self, expr: str, timezone: str) -> None:
-        self.expr = expr
-        self.timezone = timezone
-        self._spec = cron_expr.parse(expr, allow_seconds=True)
-        self._zone = cron_expr.get_zone(timezone)
-
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
-        after = previous_fire_time or now - timedelta(microseconds=1)
-        return cron_expr.next_fire(self._spec, self._zone, after)
-
-    def __str__(self) -> str:
-        return f"crontab[{self.expr} {self.timezone}]"
-
-
-class TickExecutor(BaseExecutor):
-    """Calls `job.func(*job.args, run_times)` on a bounded thread pool."""
-
-    def __init__(self, workers: int) -> None:
-        super().__init__()
-        self.pool = concurrent.futures.ThreadPoolExecutor(
-            workers, thread_name_prefix="mailcron-tick"
-        )
-        self.futures: set[concurrent.futures.Future] = set()
-
-    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
-        future = self.pool.submit(job.func, *job.args, list(run_times))
-        self.futures.add(future)
-        future.add_done_callback(lambda done: self._done(job.id, done))
-
-    def _done(self, job_id: str, future: concurrent.futures.Future) -> None:
-        self.futures.discard(future)
-        error = future.exception()
-        if error is not None:
-            self._run_job_error(job_id, error, error.__traceback__)
-        else:
-            self._run_job_success(job_id, [])
-
-    def shutdown(self, wait: bool = True) -> None:
-        self.pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
 @dataclass(frozen=True)
@@ -149,6 +99,10 @@ class Scheduler:
         self._thread: threading.Thread | None = None
 
     # --- life cycle ---------------------------------------------------------------
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
 
     @property
     def running(self) -> bool:
@@ -243,7 +197,7 @@ class Scheduler:
 
     def _take_over(self, previous: str | None) -> None:
         if previous:
-            count = jobs.mark_abandoned(holder=previous, settings=self.settings)
+            count = runs.mark_abandoned(holder=previous, settings=self.settings)
             if count:
                 log.warning("marked %d run(s) of %s abandoned", count, previous)
         self._catch_up(utcnow())
@@ -253,7 +207,7 @@ class Scheduler:
         for user_id in crons.resume_due(now, self.settings):
             log.info("cron of tenant %s resumed on time", user_id)
         if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
-            pruned = jobs.prune_runs(settings=self.settings, now=now)
+            pruned = runs.prune_runs(settings=self.settings, now=now)
             self._last_prune = now
             log.info(
                 "pruned %d run(s) older than %d days",
@@ -347,7 +301,7 @@ class Scheduler:
     def _record_missed(
         self, entry: Entry, latest: datetime, count: int, late: float
     ) -> None:
-        jobs.record_skipped(
+        runs.record_skipped(
             user_id=entry.user_id,
             user_cron_id=entry.user_cron_id,
             scheduled_for=latest,
@@ -357,11 +311,12 @@ class Scheduler:
                 f"grace of {self.settings.misfire_grace_seconds} s."
             ),
             settings=self.settings,
+            holder=self.holder,
         )
 
     def _catch_up(self, now: datetime) -> None:
         """On taking over: ticks missed while no scheduler ran, once per tenant."""
-        last = _last_ticks(self.settings)
+        last = runs.last_ticks(self.settings)
         updated = {
             row.cron_id: row.updated_at for row in crons.active_crons(self.settings)
         }
@@ -384,7 +339,7 @@ class Scheduler:
             for job in self.aps.get_jobs()
             if job.next_run_time is not None
         )[:10]
-        missed, skipped = _recent_skips(self.settings)
+        missed, skipped = runs.recent_skips(self.settings)
         return SchedulerStatus(
             role=self.role,
             me=self.holder,
@@ -395,16 +350,6 @@ class Scheduler:
             missed_last_hour=missed,
             skipped_last_hour=skipped,
         )
-
-
-def _last_ticks(settings: Settings) -> dict[uuid.UUID, datetime]:
-    query = (
-        select(JobRun.user_cron_id, func.max(JobRun.scheduled_for))
-        .where(JobRun.trigger == "schedule", col(JobRun.user_cron_id).is_not(None))
-        .group_by(JobRun.user_cron_id)
-    )
-    with session_scope(settings) as session:
-        return {cron_id: when for cron_id, when in session.exec(query)}
 
 
 def _fires_between(entry: Entry, since: datetime, now: datetime) -> list[datetime]:
@@ -418,19 +363,6 @@ def _fires_between(entry: Entry, since: datetime, now: datetime) -> list[datetim
     return fires
 
 
-def _recent_skips(settings: Settings) -> tuple[int, int]:
-    since = utcnow() - timedelta(hours=1)
-    query = (
-        select(JobRun.error_kind, func.count())
-        .where(JobRun.status == "skipped", col(JobRun.started_at) >= since)
-        .group_by(JobRun.error_kind)
-    )
-    with session_scope(settings) as session:
-        counts = dict(session.exec(query).all())
-    missed = counts.pop("missed", 0)
-    return missed, sum(counts.values())
-
-
 # --- the process singleton --------------------------------------------------------
 
 _instances: dict[str, Scheduler] = {}
@@ -441,7 +373,7 @@ def get_scheduler(settings: Settings, *, work: jobs.Work | None = None) -> Sched
     """This process's scheduler for the settings' database (not started yet)."""
     with _instances_lock:
         scheduler = _instances.get(settings.database_url)
-        if scheduler is None:
+        if scheduler is None or scheduler.stopped:
             scheduler = Scheduler(settings, work=work)
             _instances[settings.database_url] = scheduler
         return scheduler

@@ -86,7 +86,7 @@ def create_or_update_tenant(
 ) -> TenantInfo:
     """Create the tenant or bring it to these values; the same call twice is a no-op."""
     _check_user_id(user_id)
-    wanted = {
+    wanted: dict[str, Any] = {
         "email": normalise_email(email),
         "display_name": display_name,
         "mail_source": mail_source,
@@ -260,8 +260,10 @@ def delete_tenant(
             (AuditEvent, AuditEvent.user_id),
             (User, User.user_id),
         ):
-            result = session.execute(sa.delete(table).where(column == user_id))
-            counts[table.__tablename__] = result.rowcount or 0
+            statement = sa.delete(table).where(col(column) == user_id)
+            counts[table.__tablename__] = (
+                session.connection().execute(statement).rowcount
+            )
         audit.record(
             session,
             actor=actor,
@@ -290,6 +292,6 @@ def _delete_checkpoints(session: Session, thread_ids: list[str]) -> dict[str, in
             statement = sa.text(
                 f"DELETE FROM {table} WHERE thread_id IN :ids"
             ).bindparams(sa.bindparam("ids", expanding=True))
-            deleted += session.execute(statement, {"ids": chunk}).rowcount or 0
+            deleted += session.connection().execute(statement, {"ids": chunk}).rowcount
         counts[table] = deleted
     return counts

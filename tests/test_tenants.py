@@ -9,6 +9,7 @@ from core import db, jobs, tenants
 from core.errors import InvalidInput
 from core.models import GmailCredential, ProcessedMessage, Thread
 from core.settings import Settings
+from core.viewer import Viewer
 from tests.sched_helpers import ADMIN, add_cron, no_work
 
 CHECKPOINT_DDL = [
@@ -36,13 +37,7 @@ def test_create_tenant_refuses_a_bad_email(settings: Settings) -> None:
             user_id="olivia", email="olivia-at-acme", actor=ADMIN, settings=settings
         )
 
-    assert tenants.list_tenants(viewer=_admin(), settings=settings) == []
-
-
-def _admin():
-    from core.viewer import Viewer
-
-    return Viewer.admin()
+    assert tenants.list_tenants(viewer=Viewer.admin(), settings=settings) == []
 
 
 def _fill(settings: Settings, user_id: str) -> None:

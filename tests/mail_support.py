@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 from google.oauth2.credentials import Credentials
 
@@ -82,3 +83,17 @@ def mark_processed(settings: Settings, owner: str, *message_ids: str) -> None:
     with db.session_scope(settings) as session:
         for message_id in message_ids:
             session.add(ProcessedMessage(owner=owner, message_id=message_id))
+
+
+def folder_expectations(folder: Path) -> tuple[int, int]:
+    """Distinct messages and distinct thread keys, as the folder source reads them."""
+    from core.mail.folder import message_files, read_file
+    from core.mail.threading import assign_thread_keys
+
+    records = {}
+    for path in message_files(folder):
+        parsed = read_file(path)
+        if parsed.record is not None:
+            records.setdefault(parsed.record.id, parsed.record)
+    keyed = assign_thread_keys(records.values())
+    return len(records), len({r.thread_key for r in keyed})

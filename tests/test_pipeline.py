@@ -9,11 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from core import crons, db, jobs, tenants
-from core.mail.folder import message_files, read_file
-from core.mail.threading import assign_thread_keys
 from core.models import ProcessedMessage, TenantInfo, Thread
 from core.pipeline import run_tenant
 from core.settings import Settings
+from tests.mail_support import folder_expectations
 
 ACTOR = "test"
 
@@ -42,23 +41,12 @@ def _count(settings: Settings, table: type, **where: str) -> int:
         return conn.execute(query).scalar_one()
 
 
-def _expected(folder: Path) -> tuple[int, int]:
-    """Distinct messages and distinct thread keys, as the folder source reads them."""
-    records = {}
-    for path in message_files(folder):
-        parsed = read_file(path)
-        if parsed.record is not None:
-            records.setdefault(parsed.record.id, parsed.record)
-    keyed = assign_thread_keys(records.values())
-    return len(records), len({r.thread_key for r in keyed})
-
-
 def test_a_tick_processes_every_message_once_and_stores_threads(
     sqlite_settings: Settings, enron_people: list[Path]
 ) -> None:
     folder = enron_people[0]
     tenant = _folder_tenant(sqlite_settings, folder)
-    messages, thread_keys = _expected(folder)
+    messages, thread_keys = folder_expectations(folder)
 
     first = run_tenant(
         tenant=tenant, deadline=time.monotonic() + 300, settings=sqlite_settings
@@ -78,7 +66,7 @@ def test_a_run_past_its_deadline_stops_and_the_next_tick_continues(
 ) -> None:
     folder = enron_people[1]
     tenant = _folder_tenant(sqlite_settings, folder)
-    messages, _ = _expected(folder)
+    messages, _ = folder_expectations(folder)
 
     cut = run_tenant(tenant=tenant, deadline=time.monotonic(), settings=sqlite_settings)
     rest = run_tenant(
@@ -115,7 +103,7 @@ def test_run_now_records_the_real_work_in_job_runs(
 ) -> None:
     folder = enron_people[2]
     _folder_tenant(settings, folder)
-    messages, thread_keys = _expected(folder)
+    messages, thread_keys = folder_expectations(folder)
 
     run = jobs.run_now(user_id="tana", actor=ACTOR, settings=settings)
 

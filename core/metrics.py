@@ -8,6 +8,7 @@ chart them without special cases.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -137,7 +138,7 @@ def duration_percentiles(
     return _percentile_frame(rows)
 
 
-def _percentile_frame(rows: list[sa.Row]) -> pd.DataFrame:
+def _percentile_frame(rows: Sequence[sa.Row]) -> pd.DataFrame:
     # Nearest rank: the value at rank ceil(p * n); ranks arrive from SQL.
     picked: dict[str, dict[str, float]] = {}
     for minute, duration, rank, n in rows:

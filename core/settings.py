@@ -8,7 +8,6 @@ stderr and exit status 2.
 from __future__ import annotations
 
 import json
-import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -20,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from core.errors import ConfigError
+from core.timeutil import Timezone
 
 SUPPORTED_DRIVERS = ("sqlite", "postgresql+psycopg")
 
@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
     secret_key: str = ""
-    default_timezone: str = "UTC"
+    default_timezone: Timezone = "UTC"
 
     google_client_secrets_file: Path | None = None
     oauth_redirect_uri: str = "http://127.0.0.1:8501/"
@@ -97,15 +97,6 @@ class Settings(BaseSettings):
                     "not a Fernet key (32 url-safe base64-encoded bytes); make one "
                     "with: python -m core gen-key"
                 ) from None
-        return value
-
-    @field_validator("default_timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}; use an IANA name") from None
         return value
 
     @field_validator("google_client_secrets_file")

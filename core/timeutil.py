@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import AfterValidator
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -37,3 +40,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def check_timezone(name: str) -> str:
+    """The name itself when it is a known IANA timezone; ValueError otherwise."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {name!r}; use an IANA name") from None
+    return name
+
+
+# A str field that must name a known IANA timezone.
+Timezone = Annotated[str, AfterValidator(check_timezone)]

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run(
-        [sys.executable, "-m", "core", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.cli_support import run_cli
 
 
 def test_db_upgrade_then_current_reports_head_as_json(tmp_path: Path) -> None:
-    upgrade = _cli(tmp_path, "db", "upgrade", "--json")
-    current = _cli(tmp_path, "db", "current", "--json")
+    upgrade = run_cli(tmp_path, "db", "upgrade", "--json")
+    current = run_cli(tmp_path, "db", "current", "--json")
 
     assert upgrade.returncode == 0, upgrade.stderr
     assert json.loads(current.stdout)["at_head"] is True
@@ -31,7 +18,7 @@ def test_db_upgrade_then_current_reports_head_as_json(tmp_path: Path) -> None:
 
 
 def test_unknown_command_is_bad_input_in_one_line(tmp_path: Path) -> None:
-    result = _cli(tmp_path, "frobnicate")
+    result = run_cli(tmp_path, "frobnicate")
 
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
@@ -39,17 +26,10 @@ def test_unknown_command_is_bad_input_in_one_line(tmp_path: Path) -> None:
 
 
 def test_gen_key_prints_a_usable_fernet_key(tmp_path: Path) -> None:
-    key = _cli(tmp_path, "gen-key").stdout.strip()
+    key = run_cli(tmp_path, "gen-key").stdout.strip()
 
-    checked = _cli(tmp_path, "checks", "--json")
-    with_key = subprocess.run(
-        [sys.executable, "-m", "core", "checks", "--json"],
-        env={"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path), "SECRET_KEY": key},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    checked = run_cli(tmp_path, "checks", "--json")
+    with_key = run_cli(tmp_path, "checks", "--json", env={"SECRET_KEY": key})
 
     assert len(key) == 44
     assert checked.returncode == 0 and with_key.returncode == 0, with_key.stderr

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +11,7 @@ from core import crons, db, demo, jobs
 from core.models import ProcessedMessage, User, UserCron
 from core.settings import Settings
 from core.viewer import Viewer
+from tests.cli_support import run_cli
 
 
 def test_demo_makes_one_dripping_tenant_per_demo_mailbox(
@@ -82,26 +80,14 @@ def test_remove_demo_deletes_demo_tenants_and_their_crons(
             )
 
 
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run(
-        [sys.executable, "-m", "core", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_demo_command_loads_once_when_empty_and_refuses_a_missing_folder(
     tmp_path: Path,
 ) -> None:
-    _cli(tmp_path, "db", "upgrade")
+    run_cli(tmp_path, "db", "upgrade")
 
-    first = _cli(tmp_path, "demo", "--if-empty", "--drip", "2", "--json")
-    again = _cli(tmp_path, "demo", "--if-empty", "--json")
-    missing = _cli(tmp_path, "demo", "--mailboxes", str(tmp_path / "nowhere"))
+    first = run_cli(tmp_path, "demo", "--if-empty", "--drip", "2", "--json")
+    again = run_cli(tmp_path, "demo", "--if-empty", "--json")
+    missing = run_cli(tmp_path, "demo", "--mailboxes", str(tmp_path / "nowhere"))
 
     assert first.returncode == 0, first.stderr
     assert [row["drip"] for row in json.loads(first.stdout)] == [2, 2, 2]

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,20 +12,7 @@ import pytest
 from core import crypto
 from core.checks import run_checks
 from core.settings import Settings
-
-
-def _run_cli(
-    tmp_path: Path, env: dict[str, str], *args: str
-) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ.get("PATH", ""), "DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run(
-        [sys.executable, "-m", "core", *args],
-        env=base | env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.cli_support import run_cli
 
 
 @pytest.mark.parametrize(
@@ -54,7 +38,7 @@ def _run_cli(
 def test_bad_setting_stops_startup_with_one_line(
     tmp_path: Path, env: dict[str, str], setting: str, words: str
 ) -> None:
-    result = _run_cli(tmp_path, env, "db", "upgrade")
+    result = run_cli(tmp_path, "db", "upgrade", env=env)
 
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -68,8 +52,8 @@ def test_secret_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
     client = tmp_path / "client.json"
     client.write_text("{not json")
 
-    result = _run_cli(
-        tmp_path, {"GOOGLE_CLIENT_SECRETS_FILE": str(client)}, "db", "upgrade"
+    result = run_cli(
+        tmp_path, "db", "upgrade", env={"GOOGLE_CLIENT_SECRETS_FILE": str(client)}
     )
 
     assert result.returncode == 2

@@ -6,12 +6,12 @@ They live in the `users.prefs` JSON column; every write goes through
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from core.errors import InvalidInput
+from core.timeutil import Timezone
 
 Action = Literal["ignore", "notify", "respond"]
 
@@ -53,16 +53,7 @@ class Preferences(BaseModel):
     background: str = ""
     rules: list[Rule] = []
     response_style: str = "brief and friendly"
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}; use an IANA name") from None
-        return value
+    timezone: Timezone = "UTC"
 
     @model_validator(mode="after")
     def _unique_rule_names(self) -> Preferences:

@@ -5,6 +5,7 @@ of the page (and any widget state) is left alone.
 """
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from core import chart_data, metrics
@@ -70,7 +71,7 @@ def _duration_chart(figures: dict) -> None:
     st.altair_chart(chart, width="stretch", key="chart-durations")
 
 
-def _bar(frame, field: str, title: str, key: str) -> None:  # noqa: ANN001
+def _bar(frame: pd.DataFrame, field: str, title: str, key: str) -> None:
     chart = (
         alt.Chart(frame)
         .mark_bar()

@@ -1,6 +1,6 @@
 """Tenants & crons: the table, per-row pause/resume and Run now, and management."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -180,7 +180,9 @@ def _pause_form(user_id: str) -> None:
     with st.form(key="pause-form"):
         reason = st.text_input("Reason", key="pause-reason")
         until = st.checkbox("Resume by itself at a set time", key="pause-until")
-        day = st.date_input("Resume on", key="pause-resume-date")
+        day = st.date_input(
+            "Resume on", value=date.today() + timedelta(days=1), key="pause-resume-date"
+        )
         moment = st.time_input("at", value=time(9, 0), key="pause-resume-time")
         paused = st.form_submit_button("Pause", key="pause-save")
     if not paused:

@@ -37,7 +37,7 @@ def _filters() -> tuple[str | None, str | None, str]:
         user_id = viewer.user_id or ""
         tenant.text_input("Tenant", value=user_id, disabled=True, key="runs-tenant")
     chosen = status.selectbox("Status", ("all", *RUN_STATUSES), key="runs-status")
-    period_name = period.selectbox("Started", list(RANGES), key="runs-range")
+    period_name = period.selectbox("Started", list(RANGES), index=1, key="runs-range")
     return user_id or None, None if chosen == "all" else chosen, period_name
 
 

@@ -32,7 +32,14 @@ def _tiles(figures: dict) -> None:
     cols[4].metric("Runs, last day", day.runs)
     cols[5].metric("Threads, last day", day.threads_created)
     table = chart_data.summary_table({"last hour": hour, "last day": day})
-    st.dataframe(table, hide_index=True, key="overview-summary")
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="overview-summary",
+        column_config={
+            "error_rate": st.column_config.NumberColumn("error rate", format="percent")
+        },
+    )
 
 
 def _runs_chart(figures: dict) -> None:
@@ -44,7 +51,9 @@ def _runs_chart(figures: dict) -> None:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("minute:T", title=f"Minute ({zone})"),
+            x=alt.X(
+                "minute:T", title=f"Minute ({zone})", axis=alt.Axis(format="%H:%M")
+            ),
             y=alt.Y("runs:Q", stack="zero", title="Runs"),
             color=alt.Color("status:N", title="Status"),
             tooltip=["minute:T", "status:N", "runs:Q"],
@@ -62,7 +71,9 @@ def _duration_chart(figures: dict) -> None:
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=alt.X("minute:T", title=f"Minute ({zone})"),
+            x=alt.X(
+                "minute:T", title=f"Minute ({zone})", axis=alt.Axis(format="%H:%M")
+            ),
             y=alt.Y("seconds:Q", title="Run duration (s)"),
             color=alt.Color("percentile:N", title="Percentile"),
             tooltip=["minute:T", "percentile:N", "seconds:Q"],

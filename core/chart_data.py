@@ -30,14 +30,24 @@ def summary_table(windows: dict[str, WindowSummary]) -> pd.DataFrame:
     )
 
 
+def wall_clock(frame: pd.DataFrame, column: str, zone: str) -> pd.DataFrame:
+    """A copy with `column` as naive wall-clock times in `zone`.
+
+    Vega-Lite reads a naive time as the browser's local time and shows it as
+    it is, so a chart shows the viewer's zone whatever zone the browser is in."""
+    local = localise(frame, [column], zone)
+    local[column] = local[column].dt.tz_localize(None)
+    return local
+
+
 def runs_stacked(frame: pd.DataFrame, zone: str) -> pd.DataFrame:
-    """Runs per (minute, status) with the minute in the viewer's zone."""
-    return localise(frame, ["minute"], zone)
+    """Runs per (minute, status) with the minute on the viewer's wall clock."""
+    return wall_clock(frame, "minute", zone)
 
 
 def durations_long(frame: pd.DataFrame, zone: str) -> pd.DataFrame:
     """p50/p95 per minute as long rows (minute, percentile, seconds) for one chart."""
-    local = localise(frame, ["minute"], zone)
+    local = wall_clock(frame, "minute", zone)
     long = local.melt(
         id_vars=["minute"],
         value_vars=["p50", "p95"],

@@ -60,15 +60,16 @@ def next_fires(jobs: list, count: int) -> list[tuple[str, datetime]]:  # type: i
 
     A heap of each job's next time: only `count` further times are computed,
     however many thousand jobs there are."""
-    heap = [(job.next_run_time, index, job) for index, job in enumerate(jobs)]
+    # Ties (two tenants at the same minute) come out by tenant name.
+    heap = [(job.next_run_time, job.name, n, job) for n, job in enumerate(jobs)]
     heapq.heapify(heap)
     found: list[tuple[str, datetime]] = []
     while heap and len(found) < count:
-        when, index, job = heapq.heappop(heap)
-        found.append((job.name, when))
+        when, name, n, job = heapq.heappop(heap)
+        found.append((name, when))
         later = job.trigger.get_next_fire_time(when, when)
         if later is not None:
-            heapq.heappush(heap, (later, index, job))
+            heapq.heappush(heap, (later, name, n, job))
     return found
 
 

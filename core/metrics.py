@@ -143,7 +143,7 @@ def duration_percentiles(
             ranked.c.rank == (95 * ranked.c.n + 99) // 100,
         )
         query = sa.select(ranked).where(wanted).order_by(ranked.c.minute)
-        rows = conn.execute(query).all()
+        rows = list(conn.execute(query).all())
     return _percentile_frame(rows)
 
 

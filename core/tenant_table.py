@@ -176,8 +176,8 @@ def _day_figures(
         .group_by(threads.c.owner)
     ).all()
     created = {owner: int(count) for owner, count in thread_rows}
-    figures = {uid: (int(n), int(bad or 0), 0) for uid, n, bad in run_rows}
-    return {uid: (*figures.get(uid, (0, 0, 0))[:2], created.get(uid, 0)) for uid in ids}
+    counted = {uid: (int(n), int(bad or 0)) for uid, n, bad in run_rows}
+    return {uid: (*counted.get(uid, (0, 0)), created.get(uid, 0)) for uid in ids}
 
 
 def _record(

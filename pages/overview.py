@@ -4,6 +4,8 @@ The figures refresh themselves every few seconds inside a fragment, so the rest
 of the page (and any widget state) is left alone.
 """
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -21,7 +23,7 @@ st.title("Overview")
 zone = zone_caption(viewer, settings)
 
 
-def _tiles(figures: dict) -> None:
+def _tiles(figures: dict[str, Any]) -> None:
     counts = chart_data.tenant_status_counts(figures["tenants"])
     hour, day = figures["last_hour"], figures["last_day"]
     cols = st.columns(6)
@@ -42,7 +44,7 @@ def _tiles(figures: dict) -> None:
     )
 
 
-def _runs_chart(figures: dict) -> None:
+def _runs_chart(figures: dict[str, Any]) -> None:
     frame = chart_data.runs_stacked(figures["runs_per_minute"], zone)
     if frame.empty:
         st.info("No runs in the last hour; crons that are active will add some.")
@@ -62,7 +64,7 @@ def _runs_chart(figures: dict) -> None:
     st.altair_chart(chart, width="stretch", key="chart-runs")
 
 
-def _duration_chart(figures: dict) -> None:
+def _duration_chart(figures: dict[str, Any]) -> None:
     frame = chart_data.durations_long(figures["durations"], zone)
     if frame.empty:
         st.info("No finished runs in the last hour to time.")
@@ -97,7 +99,7 @@ def _bar(frame: pd.DataFrame, field: str, title: str, key: str) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_figures() -> None:
-    figures = metrics.overview(viewer=viewer, settings=settings)
+    figures: dict[str, Any] = metrics.overview(viewer=viewer, settings=settings)
     if figures["tenants"].empty:
         st.info("There are no tenants yet. Add one to see figures here:")
         add_tenant_help()

@@ -136,9 +136,10 @@ def _bulk(page: tenant_table.TenantPage) -> None:
     )
     if not (pause_them or resume_them):
         return
-    result = actions.bulk(
-        viewer=viewer, user_ids=chosen, pause_them=pause_them, settings=settings
-    )
+    with st.spinner(f"Updating {len(chosen)} cron(s)…"):
+        result = actions.bulk(
+            viewer=viewer, user_ids=chosen, pause_them=pause_them, settings=settings
+        )
     verb = "Paused" if pause_them else "Resumed"
     message = f"{verb} {len(result.done)} cron(s)."
     if result.refused:

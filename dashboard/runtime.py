@@ -6,7 +6,6 @@ import streamlit as st
 
 from core import scheduler, startup
 from core.errors import ConfigError
-from core.jobs import Work
 from core.settings import Settings, get_settings
 
 
@@ -34,7 +33,3 @@ def settings_or_stop() -> Settings:
 def process_scheduler(database_url: str) -> scheduler.Scheduler:
     """The process's scheduler, started once however many sessions and reruns."""
     return scheduler.get_scheduler(get_settings()).start()
-
-
-# What Run now does in this process; None means the real pipeline. Tests set it.
-tick_work: Work | None = None

@@ -10,7 +10,7 @@ from core import console_actions as actions
 from core import tenant_table
 from core.errors import MailcronError
 from core.localtime import show
-from dashboard import auth, runtime
+from dashboard import auth
 from dashboard.runtime import settings_or_stop
 from dashboard.widgets import (
     add_tenant_help,
@@ -60,7 +60,6 @@ def _run_now(user_id: str) -> None:
             viewer=viewer,
             user_id=user_id,
             settings=settings,
-            work=runtime.tick_work,
         )
     if run is not None:
         flash(

@@ -23,6 +23,7 @@ from dashboard.widgets import (
 
 PAGE_SIZE = 25
 STATUS_CHOICES = ("all", *tenant_table.STATUS_FILTERS)
+FORM_KEYS = ("schedule-input", "timezone-input", "pause-reason", "delete-confirm")
 
 settings = settings_or_stop()
 viewer = auth.current_viewer()
@@ -181,7 +182,9 @@ def _pause_form(user_id: str) -> None:
         reason = st.text_input("Reason", key="pause-reason")
         until = st.checkbox("Resume by itself at a set time", key="pause-until")
         day = st.date_input(
-            "Resume on", value=date.today() + timedelta(days=1), key="pause-resume-date"
+            f"Resume on ({zone})",
+            value=date.today() + timedelta(days=1),
+            key="pause-resume-date",
         )
         moment = st.time_input("at", value=time(9, 0), key="pause-resume-time")
         paused = st.form_submit_button("Pause", key="pause-save")
@@ -242,9 +245,20 @@ def _delete_form(user_id: str) -> None:
     st.rerun()
 
 
+def _forget_forms() -> None:
+    # The forms keep one set of keys; another tenant must not inherit their values.
+    for key in FORM_KEYS:
+        st.session_state.pop(key, None)
+
+
 def _manage(page: tenant_table.TenantPage) -> None:
     st.subheader("Manage a tenant")
-    user_id = st.selectbox("Tenant", list(page.rows.user_id), key="manage-tenant")
+    user_id = st.selectbox(
+        "Tenant",
+        list(page.rows.user_id),
+        key="manage-tenant",
+        on_change=_forget_forms,
+    )
     if user_id is None:
         return
     row = next(r for r in page.rows.itertuples() if r.user_id == user_id)

@@ -228,3 +228,15 @@ def test_empty_console_says_how_to_add_a_tenant(sqlite_settings: Settings) -> No
 
     assert "There are no tenants yet" in texts(at.info)[0]
     assert "create-user-cron" in "".join(texts(at.markdown))
+
+
+def test_switching_tenant_shows_their_own_schedule(ann: Settings) -> None:
+    crons.reschedule_cron(
+        user_id="bob", actor="admin:test", schedule="*/30 * * * *", settings=ann
+    )
+    at = open_page("tenants")
+    at.text_input(key="schedule-input").set_value("typed for ann").run()
+
+    at.selectbox(key="manage-tenant").set_value("bob").run()
+
+    assert at.text_input(key="schedule-input").value == "*/30 * * * *"

@@ -116,15 +116,11 @@ def duration_percentiles(
 ) -> pd.DataFrame:
     """p50 and p95 run duration (seconds) per minute, nearest-rank method."""
     with _connect(settings) as conn:
-        minute = _minute(conn, runs.c.started_at).label("minute")
-        ranked = (
+        # The minute is computed once per row, and only the two ranked rows per
+        # minute leave the database: tens of thousands of runs an hour stay fast.
+        timed = (
             sa.select(
-                minute,
-                runs.c.duration_s,
-                sa.func.row_number()
-                .over(partition_by=minute, order_by=runs.c.duration_s)
-                .label("rank"),
-                sa.func.count().over(partition_by=minute).label("n"),
+                _minute(conn, runs.c.started_at).label("minute"), runs.c.duration_s
             )
             .where(
                 runs.c.started_at >= since,
@@ -134,7 +130,21 @@ def duration_percentiles(
             )
             .subquery()
         )
-        rows = conn.execute(sa.select(ranked).order_by(ranked.c.minute)).all()
+        ranked = sa.select(
+            timed.c.minute,
+            timed.c.duration_s,
+            sa.func.row_number()
+            .over(partition_by=timed.c.minute, order_by=timed.c.duration_s)
+            .label("rank"),
+            sa.func.count().over(partition_by=timed.c.minute).label("n"),
+        ).subquery()
+        # ceil(p * n) in integer arithmetic, for p = 0.50 and p = 0.95.
+        wanted = sa.or_(
+            ranked.c.rank == (50 * ranked.c.n + 99) // 100,
+            ranked.c.rank == (95 * ranked.c.n + 99) // 100,
+        )
+        query = sa.select(ranked).where(wanted).order_by(ranked.c.minute)
+        rows = list(conn.execute(query).all())
     return _percentile_frame(rows)
 
 

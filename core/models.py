@@ -116,6 +116,8 @@ class JobRun(SQLModel, table=True):
         sa.UniqueConstraint("user_cron_id", "scheduled_for", name="uq_job_runs_tick"),
         sa.CheckConstraint(_in("status", RUN_STATUSES), name="ck_job_runs_status"),
         sa.Index("ix_job_runs_user_started", "user_id", "started_at"),
+        # Covers the per-tenant figures of the console (migration 0003_console).
+        sa.Index("ix_job_runs_user_started_status", "user_id", "started_at", "status"),
         sa.Index("ix_job_runs_status_started", "status", "started_at"),
         sa.Index("ix_job_runs_started", "started_at"),
         # At most one running run per tenant, whoever started it.

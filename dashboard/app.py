@@ -17,13 +17,48 @@ process_scheduler(settings.database_url)
 navigation = st.navigation(
     [
         st.Page(
-            PAGES_DIR / "home.py",
-            title="Home",
-            icon="🏠",
-            url_path="home",
+            PAGES_DIR / "overview.py",
+            title="Overview",
+            icon=":material/monitoring:",
+            url_path="overview",
             default=True,
         ),
-        st.Page(PAGES_DIR / "health.py", title="Health", icon="🩺", url_path="health"),
+        st.Page(
+            PAGES_DIR / "tenants.py",
+            title="Tenants & crons",
+            icon=":material/schedule:",
+            url_path="tenants",
+        ),
+        st.Page(
+            PAGES_DIR / "tenant_settings.py",
+            title="Tenant settings",
+            icon=":material/tune:",
+            url_path="settings",
+        ),
+        st.Page(
+            PAGES_DIR / "runs.py",
+            title="Runs",
+            icon=":material/history:",
+            url_path="runs",
+        ),
+        st.Page(
+            PAGES_DIR / "threads.py",
+            title="Threads",
+            icon=":material/forum:",
+            url_path="threads",
+        ),
+        st.Page(
+            PAGES_DIR / "health.py",
+            title="Scheduler & health",
+            icon=":material/health_and_safety:",
+            url_path="health",
+        ),
+        st.Page(
+            PAGES_DIR / "home.py",
+            title="Getting started",
+            icon=":material/help:",
+            url_path="home",
+        ),
     ]
 )
 navigation.run()

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from dashboard.widgets import add_tenant_help
+
 st.title("mailcron")
 st.write(
     "mailcron runs an email assistant for each tenant on that tenant's own schedule: "
@@ -9,10 +11,4 @@ st.write(
 )
 
 st.subheader("Add a tenant")
-st.markdown(
-    "- **From a folder of .eml files** (no Google account needed):  \n"
-    "  `python -m core create-user-cron --user-id alice --email alice@example.com "
-    "--mailbox path/to/folder`\n"
-    "- **With Gmail**: set `GOOGLE_CLIENT_SECRETS_FILE` and use *Connect Gmail*.\n"
-    "- **Demo tenants**: `python -m core demo` loads three invented mailboxes."
-)
+add_tenant_help()

@@ -27,7 +27,8 @@ def test_first_page_says_how_to_add_a_tenant(sqlite_settings: Settings) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
 
     assert not at.exception
-    assert at.title[0].value == "mailcron"
+    assert at.title[0].value == "Overview"
+    assert "There are no tenants yet" in at.info[0].value
     assert "create-user-cron" in _markdown(at)
     assert "Connect Gmail" in _markdown(at)
 
@@ -38,6 +39,7 @@ def test_health_page_lists_the_missing_google_client(sqlite_settings: Settings) 
     at.switch_page(str(PROJECT_ROOT / "pages" / "health.py")).run()
 
     assert not at.exception
+    assert at.title[0].value == "Scheduler & health"
     assert "No Google OAuth client file" in at.warning[0].value
     assert "GOOGLE_CLIENT_SECRETS_FILE" in _markdown(at) + "".join(
         c.value for c in at.caption

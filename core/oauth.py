@@ -1,0 +1,380 @@
+"""Connect Gmail: Google's OAuth web flow, from the button to a ticking cron.
+
+Scopes: `gmail.readonly` reads mail and history; `gmail.compose` creates drafts and
+sends them (and sends replies directly). Together they are the smallest grant for
+what the assistant does. `gmail.modify` would add changing labels and trashing mail,
+which mailcron never does, and `gmail.send` alone cannot create drafts.
+
+The return from Google is a new page load with a new `Flow`: the state and the PKCE
+verifier come back from the database (core.oauth_state), never from memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from google.oauth2.credentials import Credentials
+from google_auth_oauthlib.flow import Flow
+from oauthlib.oauth2 import OAuth2Error
+
+from core import audit, crons, oauth_state, tenants
+from core.crons import CronInfo
+from core.db import session_scope
+from core.errors import InvalidInput, MailcronError, TransientError, UnknownTenant
+from core.mail import credentials as stored
+from core.mail.gmail_client import GmailCaller, build_service
+from core.models import TenantInfo
+from core.settings import Settings
+from core.viewer import Viewer
+
+log = logging.getLogger(__name__)
+
+SCOPES = (
+    "https://www.googleapis.com/auth/gmail.readonly",
+    "https://www.googleapis.com/auth/gmail.compose",
+)
+DISCONNECT_REASON = "Gmail disconnected"
+# Their debug lines carry request bodies and token responses; tokens never reach logs.
+for _library in ("requests_oauthlib", "oauthlib"):
+    logging.getLogger(_library).setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Connected:
+    tenant: TenantInfo
+    cron: CronInfo
+    created: bool
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    user_id: str
+    revoked: bool
+
+    @property
+    def message(self) -> str:
+        if self.revoked:
+            return (
+                f"Gmail of {self.user_id} is disconnected and Google's grant revoked."
+            )
+        return (
+            f"Gmail of {self.user_id} is disconnected here, but Google did not confirm "
+            "the revocation; remove mailcron at myaccount.google.com/permissions."
+        )
+
+
+def start_connect(*, settings: Settings, user_id: str | None = None) -> str:
+    """The Google URL to send the browser to; the state waits in the database.
+
+    With `user_id` the flow reconnects that tenant; without, it connects a new one.
+    """
+    if user_id is not None:
+        tenants.get_tenant(user_id=user_id, settings=settings)
+    state = oauth_state.new_state()
+    flow = _flow(settings, state=state)
+    url, _ = flow.authorization_url(
+        state=state,
+        access_type="offline",
+        prompt="consent",
+        include_granted_scopes="true",
+    )
+    oauth_state.save_state(
+        state=state,
+        code_verifier=str(flow.code_verifier),
+        user_id=user_id,
+        settings=settings,
+    )
+    log.info("Gmail connect started (tenant %s)", user_id or "new")
+    return str(url)
+
+
+def finish_connect(
+    *,
+    settings: Settings,
+    state: str,
+    actor: str,
+    code: str | None = None,
+    error: str | None = None,
+    viewer: Viewer | None = None,
+) -> Connected:
+    """Google sent the browser back: check, exchange, and set the tenant up.
+
+    Any refusal raises a MailcronError with one sentence saying what to do, and
+    leaves no token stored.
+    """
+    allowed = None if viewer is None or viewer.is_admin else viewer.user_id
+    pending = oauth_state.claim_state(
+        state=state, settings=settings, allowed_user=allowed
+    )
+    _check_answer(code, error)
+    flow = _flow(settings, state=state, code_verifier=pending.code_verifier)
+    credentials = _exchange(flow, str(code), settings)
+
+    address = _profile_address(credentials, settings)
+    _check_target(pending.user_id, address, credentials, settings)
+    return _set_up(pending.user_id, address, credentials, actor, settings)
+
+
+def disconnect(*, user_id: str, actor: str, settings: Settings) -> Disconnected:
+    """Revoke at Google, forget the token, pause the cron, and audit it."""
+    tenants.get_tenant(user_id=user_id, settings=settings)
+    try:
+        revoked = stored.revoke(user_id=user_id, settings=settings)
+    except MailcronError as err:  # an unreadable token cannot be revoked from here
+        log.warning("cannot revoke the grant of %s: %s", user_id, err)
+        revoked = False
+    stored.delete_credentials(user_id=user_id, settings=settings)
+
+    tenants.set_tenant_status(
+        user_id=user_id, status="needs_reauth", actor=actor, settings=settings
+    )
+    try:
+        crons.pause_cron(
+            user_id=user_id, actor=actor, reason=DISCONNECT_REASON, settings=settings
+        )
+    except crons.CronNotFound:
+        pass
+    _audit(actor, "gmail.disconnect", user_id, {"revoked": revoked}, settings)
+    log.info("Gmail of %s disconnected by %s (revoked: %s)", user_id, actor, revoked)
+    return Disconnected(user_id=user_id, revoked=revoked)
+
+
+# --- the flow ----------------------------------------------------------------------
+
+
+def _flow(settings: Settings, *, state: str, code_verifier: str | None = None) -> Flow:
+    path = settings.google_client_secrets_file
+    if path is None:
+        raise InvalidInput(
+            "Gmail cannot be connected because GOOGLE_CLIENT_SECRETS_FILE is not set; "
+            "see the Health page."
+        )
+    config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    kind = "web" if "web" in config else "installed"
+    # The endpoints come from settings, so tests (and proxies) can point elsewhere.
+    config[kind] = {
+        **config[kind],
+        "auth_uri": settings.google_auth_uri,
+        "token_uri": settings.google_token_uri,
+    }
+    return Flow.from_client_config(
+        config,
+        scopes=list(SCOPES),
+        redirect_uri=settings.oauth_redirect_uri,
+        state=state,
+        code_verifier=code_verifier,
+        autogenerate_code_verifier=code_verifier is None,
+    )
+
+
+def _check_answer(code: str | None, error: str | None) -> None:
+    if error == "access_denied":
+        raise InvalidInput(
+            "Gmail access was not granted, so nothing was connected; click Connect "
+            "Gmail again and allow reading, drafting and sending mail."
+        )
+    if error:
+        raise InvalidInput(
+            f"Google answered {error!r}, so nothing was connected; click Connect "
+            "Gmail to try again."
+        )
+    if not code:
+        raise InvalidInput(
+            "Google sent no authorization code back; click Connect Gmail to try again."
+        )
+
+
+def _exchange(flow: Flow, code: str, settings: Settings) -> Credentials:
+    """Trade the code for tokens; refuse a grant without every scope or refresh."""
+    flow.oauth2session.register_compliance_hook(
+        "access_token_response", _raise_for_outage
+    )
+    try:
+        token = flow.fetch_token(code=code, timeout=settings.http_timeout_seconds)
+    except Warning as changed:
+        # oauthlib raises when the granted scopes differ from the requested ones;
+        # that is normal with include_granted_scopes, so the grant is checked below
+        # instead of relaxing the check for everything.
+        token = getattr(changed, "token", None)
+        if token is None:
+            raise
+        flow.oauth2session.token = token
+    except OAuth2Error as err:
+        raise InvalidInput(
+            f"Google refused the authorization code ({err.error}), so nothing was "
+            "connected; click Connect Gmail to start again."
+        ) from None
+    except OSError as err:
+        raise TransientError(
+            f"Google's token endpoint did not answer ({type(err).__name__}); "
+            "click Connect Gmail to try again in a minute."
+        ) from None
+
+    credentials = flow.credentials
+    _check_grant(token, credentials, settings)
+    return credentials
+
+
+def _raise_for_outage(response: Any) -> Any:
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientError(
+            f"Google's token endpoint answered {response.status_code}, so nothing "
+            "was connected; click Connect Gmail to try again in a minute."
+        )
+    return response
+
+
+def _check_grant(
+    token: dict[str, Any], credentials: Credentials, settings: Settings
+) -> None:
+    scope = token.get("scope", list(SCOPES))
+    granted = set(scope.split() if isinstance(scope, str) else scope)
+    missing = [name.rsplit("/", 1)[-1] for name in SCOPES if name not in granted]
+    if missing:
+        _discard(credentials, settings)
+        raise InvalidInput(
+            f"Google granted no {' or '.join(missing)} access, which mailcron needs; "
+            "click Connect Gmail again and tick every box on Google's consent page."
+        )
+    if not credentials.refresh_token:
+        _discard(credentials, settings)
+        raise InvalidInput(
+            "Google sent no refresh token, so access would end within an hour; remove "
+            "mailcron at myaccount.google.com/permissions and connect again."
+        )
+
+
+def _discard(credentials: Credentials, settings: Settings) -> None:
+    # A refused grant is revoked too, so no live token is left behind at Google.
+    token = credentials.refresh_token or credentials.token
+    if token:
+        stored.revoke_token(token, settings=settings)
+
+
+def _profile_address(credentials: Credentials, settings: Settings) -> str:
+    service = build_service(credentials, settings=settings)
+    caller = GmailCaller(service, user_id="(connecting)", settings=settings)
+    try:
+        profile = caller.call(lambda: service.users().getProfile(userId="me"))
+    except MailcronError:
+        raise
+    except Exception as err:  # HttpError and transport errors of the client
+        raise TransientError(
+            f"Gmail did not give the account's address ({type(err).__name__}); "
+            "click Connect Gmail to try again."
+        ) from None
+    return tenants.normalise_email(str(profile["emailAddress"]))
+
+
+# --- the tenant --------------------------------------------------------------------
+
+
+def _check_target(
+    user_id: str | None, address: str, credentials: Credentials, settings: Settings
+) -> None:
+    if user_id is None:
+        return
+    try:
+        tenant = tenants.get_tenant(user_id=user_id, settings=settings)
+    except UnknownTenant:
+        _discard(credentials, settings)
+        raise
+    if tenant.email != address:
+        _discard(credentials, settings)
+        raise InvalidInput(
+            f"You chose the Google account {address}, but this row is {tenant.email}; "
+            f"click Reconnect again and choose {tenant.email}."
+        )
+
+
+def _set_up(
+    user_id: str | None,
+    address: str,
+    credentials: Credentials,
+    actor: str,
+    settings: Settings,
+) -> Connected:
+    existing = _existing(user_id, address, settings)
+    tenant = _save_tenant(existing, address, actor, settings)
+    stored.store_credentials(
+        user_id=tenant.user_id, credentials=credentials, settings=settings
+    )
+    if tenant.status == "needs_reauth":
+        tenant = tenants.set_tenant_status(
+            user_id=tenant.user_id, status="active", actor=actor, settings=settings
+        )
+
+    cron = crons.create_or_update_cron(
+        user_id=tenant.user_id, email=address, actor=actor, settings=settings
+    )
+    if cron.status == "paused" and _paused_for_grant(existing, cron):
+        cron = crons.resume_cron(user_id=tenant.user_id, actor=actor, settings=settings)
+    _audit(actor, "gmail.connect", tenant.user_id, {"email": address}, settings)
+    log.info("Gmail of %s connected by %s", tenant.user_id, actor)
+    return Connected(tenant=tenant, cron=cron, created=existing is None)
+
+
+def _existing(
+    user_id: str | None, address: str, settings: Settings
+) -> TenantInfo | None:
+    if user_id is not None:
+        return tenants.get_tenant(user_id=user_id, settings=settings)
+    found = tenants.list_tenants(
+        viewer=Viewer.admin(), search=address, limit=1000, settings=settings
+    )
+    return next((t for t in found if t.email == address), None)
+
+
+def _save_tenant(
+    existing: TenantInfo | None, address: str, actor: str, settings: Settings
+) -> TenantInfo:
+    if existing is None:
+        return tenants.create_or_update_tenant(
+            user_id=address,
+            email=address,
+            actor=actor,
+            mail_source="gmail",
+            settings=settings,
+        )
+    # Only the mailbox changes; the tenant's name, preferences and limits stay.
+    return tenants.create_or_update_tenant(
+        user_id=existing.user_id,
+        email=address,
+        actor=actor,
+        display_name=existing.display_name,
+        mail_source="gmail",
+        mailbox_path=None,
+        release_per_tick=existing.release_per_tick,
+        is_demo=existing.is_demo,
+        prefs=existing.prefs,
+        settings=settings,
+    )
+
+
+def _paused_for_grant(existing: TenantInfo | None, cron: CronInfo) -> bool:
+    """Resume only a pause the lost grant caused, never one a person chose."""
+    if existing is not None and existing.status == "needs_reauth":
+        return True
+    return cron.pause_reason == DISCONNECT_REASON
+
+
+def _audit(
+    actor: str,
+    action: str,
+    user_id: str,
+    after: dict[str, Any],
+    settings: Settings,
+) -> None:
+    with session_scope(settings) as session:
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            user_id=user_id,
+            cron_id=None,
+            before=None,
+            after=after,
+        )

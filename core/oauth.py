@@ -20,7 +20,7 @@ from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2 import OAuth2Error
 
-from core import audit, crons, oauth_state, tenants
+from core import audit, crons, oauth_state, signin, tenants
 from core.crons import CronInfo
 from core.db import session_scope
 from core.errors import InvalidInput, MailcronError, TransientError, UnknownTenant
@@ -322,10 +322,7 @@ def _existing(
 ) -> TenantInfo | None:
     if user_id is not None:
         return tenants.get_tenant(user_id=user_id, settings=settings)
-    found = tenants.list_tenants(
-        viewer=Viewer.admin(), search=address, limit=1000, settings=settings
-    )
-    return next((t for t in found if t.email == address), None)
+    return signin.find_by_email(email=address, settings=settings)
 
 
 def _save_tenant(

@@ -59,9 +59,7 @@ def test_tokens_are_neither_in_the_database_file_nor_in_the_logs(
     stored = _database_bytes(connected)
 
     # The connect ran in the fixture, so its records are the setup phase's.
-    logged = "\n".join(
-        record.getMessage() for record in caplog.get_records("setup")
-    )
+    logged = "\n".join(record.getMessage() for record in caplog.get_records("setup"))
     assert "audit gmail.connect" in logged  # debug records are captured too
     assert len(secrets) == 2
     assert ACCOUNT.encode() in stored  # the file is readable: the search is real

@@ -11,6 +11,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -83,12 +84,12 @@ def claim_state(
                 "start it again from your own row."
             )
         # The conditional update is the claim: two returns racing cannot both win.
-        claimed = session.execute(
+        result = session.execute(
             sa.update(OAuthState)
             .where(col(OAuthState.state) == state, col(OAuthState.used_at).is_(None))
             .values(used_at=now)
-        ).rowcount
-        if claimed != 1:
+        )
+        if cast("sa.CursorResult[Any]", result).rowcount != 1:
             raise InvalidInput(f"This Google sign-in was already used; {RESTART}")
         ciphertext, user_id = row.code_verifier_encrypted, row.user_id
 

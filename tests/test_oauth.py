@@ -349,3 +349,15 @@ def _audit_actions(settings: Settings, user_id: str) -> list[str]:
     with db.session_scope(settings) as session:
         rows = session.exec(select(AuditEvent).where(AuditEvent.user_id == user_id))
         return [row.action for row in rows]
+
+
+def test_deleting_a_tenant_revokes_their_grant_at_google(
+    gsettings: Settings, fake_gmail: FakeGmail
+) -> None:
+    user_id = _connect(fake_gmail, gsettings).tenant.user_id
+    refresh = next(iter(fake_gmail.refresh_tokens))
+
+    tenants.delete_tenant(user_id=user_id, actor=ACTOR, settings=gsettings)
+
+    assert fake_gmail.oauth.revoked == [refresh]
+    assert stored_rows(gsettings)["credentials"] == 0

@@ -155,3 +155,33 @@ def test_connect_page_without_a_client_file_points_to_health(
 
     assert not at.exception
     assert "GOOGLE_CLIENT_SECRETS_FILE" in at.warning[0].value
+
+
+def test_signed_in_tenant_reconnects_their_own_mailbox(
+    gsettings: Settings, fake_gmail: FakeGmail
+) -> None:
+    tenants.create_or_update_tenant(
+        user_id="dora",
+        email=ACCOUNT,
+        actor="test",
+        mail_source="gmail",
+        settings=gsettings,
+    )
+    tenants.set_tenant_status(
+        user_id="dora", status="needs_reauth", actor="scheduler", settings=gsettings
+    )
+    dora = {"is_logged_in": True, "email": ACCOUNT, "email_verified": True}
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.user = dora
+    at.run().switch_page(CONNECT_PAGE).run()
+    at.button(key="reconnect-dora").click().run()
+    answer = fake_gmail.oauth.visit(_google_url(at))
+
+    back = AppTest.from_file(APP, default_timeout=30)
+    back.user = dora
+    back.query_params.update(answer)
+    back.run()
+
+    assert "is connected" in back.success[0].value
+    assert tenants.get_tenant(user_id="dora", settings=gsettings).status == "active"
+    assert stored_rows(gsettings)["crons"] == 1

@@ -23,7 +23,16 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 # Modules under core/commands that add subcommands; each has register(subparsers).
-COMMAND_MODULES = ["db", "keys", "checks", "parse", "triage", "worker", "demo"]
+COMMAND_MODULES = [
+    "db",
+    "keys",
+    "rotate_key",
+    "checks",
+    "parse",
+    "triage",
+    "worker",
+    "demo",
+]
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.auth import resolve_viewer
+from dashboard.connect_flow import handle_oauth_return
 from dashboard.runtime import process_scheduler, settings_or_stop
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -13,6 +15,9 @@ PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 st.set_page_config(page_title="mailcron", page_icon="✉️", layout="wide")
 settings = settings_or_stop()
 process_scheduler(settings.database_url)
+# Sign-in comes before any page: a stranger gets the sign-in page and nothing else.
+if resolve_viewer() is None:
+    st.stop()
 
 navigation = st.navigation(
     [
@@ -34,6 +39,12 @@ navigation = st.navigation(
             title="Tenant settings",
             icon=":material/tune:",
             url_path="settings",
+        ),
+        st.Page(
+            PAGES_DIR / "connect.py",
+            title="Connect Gmail",
+            icon=":material/mail:",
+            url_path="connect",
         ),
         st.Page(
             PAGES_DIR / "runs.py",
@@ -61,4 +72,6 @@ navigation = st.navigation(
         ),
     ]
 )
+# Google's consent page sends the browser back to the root; pages are known by now.
+handle_oauth_return(settings)
 navigation.run()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import UTC, datetime
 
 from google.oauth2.credentials import Credentials
+from sqlmodel import select
 
 from core import crypto, db
 from core.errors import DecryptionFailed, ReauthRequired
 from core.models import GmailCredential
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -69,3 +73,65 @@ def _aware(expiry: datetime | None) -> datetime | None:
     if expiry is None:
         return None
     return expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC)
+
+
+def delete_credentials(*, user_id: str, settings: Settings) -> bool:
+    """Forget the tenant's token; True when one was stored."""
+    with db.session_scope(settings) as session:
+        row = session.get(GmailCredential, user_id)
+        if row is None:
+            return False
+        session.delete(row)
+    log.info("deleted the Gmail token of %s", user_id)
+    return True
+
+
+def revoke(*, user_id: str, settings: Settings | None = None) -> bool:
+    """Ask Google to revoke the tenant's grant; True when it is gone there.
+
+    Revoking the refresh token ends the whole grant, access tokens included. Google
+    answers 400 for a token it no longer knows, which means the grant is gone too.
+    """
+    settings = settings or get_settings()
+    info = _stored_info(user_id=user_id, settings=settings)
+    token = (info or {}).get("refresh_token") or (info or {}).get("token")
+    if not token:
+        return True
+    return revoke_token(token, settings=settings)
+
+
+def revoke_token(token: str, *, settings: Settings) -> bool:
+    """POST the token to the revoke endpoint (in the body, never in a URL)."""
+    request = urllib.request.Request(
+        settings.google_revoke_uri,
+        data=urllib.parse.urlencode({"token": token}).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.http_timeout_seconds):
+            return True
+    except urllib.error.HTTPError as err:
+        if err.code == 400:
+            return True
+        log.warning("Google's revoke endpoint answered %d", err.code)
+        return False
+    except OSError as err:
+        log.warning("Google's revoke endpoint did not answer (%s)", type(err).__name__)
+        return False
+
+
+def reencrypt_all(*, settings: Settings) -> tuple[list[str], list[str]]:
+    """Every stored token under the newest key: (user ids done, user ids unreadable)."""
+    done: list[str] = []
+    unreadable: list[str] = []
+    with db.session_scope(settings) as session:
+        for row in session.exec(select(GmailCredential)):
+            fresh = crypto.reencrypt(row.token_encrypted, settings)
+            if fresh is None:
+                unreadable.append(row.user_id)
+                continue
+            row.token_encrypted = fresh
+            session.add(row)
+            done.append(row.user_id)
+    return done, unreadable

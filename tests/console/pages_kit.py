@@ -18,9 +18,16 @@ APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 PAGES = PROJECT_ROOT / "pages"
 
 
-def open_page(name: str) -> AppTest:
-    """The console, switched to pages/<name>.py, after its first run."""
-    at = AppTest.from_file(APP, default_timeout=30).run()
+def open_page(name: str, user: dict[str, object] | None = None) -> AppTest:
+    """The console, switched to pages/<name>.py, after its first run.
+
+    `user` is what sign-in would put in st.user; without it the console is the
+    local admin.
+    """
+    at = AppTest.from_file(APP, default_timeout=30)
+    if user is not None:
+        at.user = user  # type: ignore[assignment]
+    at.run()
     at.switch_page(str(PAGES / f"{name}.py")).run()
     assert not at.exception, at.exception
     return at

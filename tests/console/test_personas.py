@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from core import console_actions as actions
 from core.settings import Settings
 from core.viewer import Viewer
-from dashboard import auth
 from tests.console.pages_kit import open_page, table, texts
 from tests.console.seed import add_cron, seed_world
 
+# Ann signs in with her mailbox address, so the console shows her as that tenant.
+ANN = {"is_logged_in": True, "email": "ann@acme.example", "email_verified": True}
+
 
 @pytest.fixture
-def as_ann(sqlite_settings: Settings) -> Iterator[Settings]:
+def as_ann(sqlite_settings: Settings) -> Settings:
     """The seeded world plus an active cron for dan, seen by tenant ann."""
     seed_world(sqlite_settings)
     add_cron(sqlite_settings, "dan", "*/2 * * * *")
@@ -25,13 +25,11 @@ def as_ann(sqlite_settings: Settings) -> Iterator[Settings]:
         prefs={"name": "Ann", "timezone": "Europe/Berlin"},
         settings=sqlite_settings,
     )
-    auth.act_as(Viewer.tenant("ann"))
-    yield sqlite_settings
-    auth.act_as(None)
+    return sqlite_settings
 
 
 def test_overview_counts_only_their_own(as_ann: Settings) -> None:
-    at = open_page("overview")
+    at = open_page("overview", user=ANN)
 
     figures = {metric.label: metric.value for metric in at.metric}
     assert figures["Active tenants"] == "1" and figures["Need reauth"] == "0"
@@ -40,7 +38,7 @@ def test_overview_counts_only_their_own(as_ann: Settings) -> None:
 
 
 def test_tenants_page_lists_only_their_row_and_controls(as_ann: Settings) -> None:
-    at = open_page("tenants")
+    at = open_page("tenants", user=ANN)
 
     toggles = [toggle.key for toggle in at.toggle]
     assert list(table(at).user_id) == ["ann"]
@@ -50,7 +48,7 @@ def test_tenants_page_lists_only_their_row_and_controls(as_ann: Settings) -> Non
 
 
 def test_tenants_page_search_cannot_reach_others(as_ann: Settings) -> None:
-    at = open_page("tenants")
+    at = open_page("tenants", user=ANN)
 
     at.text_input(key="tenants-search").set_value("bob").run()
 
@@ -58,7 +56,7 @@ def test_tenants_page_search_cannot_reach_others(as_ann: Settings) -> None:
 
 
 def test_runs_page_shows_only_their_runs(as_ann: Settings) -> None:
-    at = open_page("runs")
+    at = open_page("runs", user=ANN)
 
     at.selectbox(key="runs-range").set_value("all").run()
 
@@ -67,20 +65,20 @@ def test_runs_page_shows_only_their_runs(as_ann: Settings) -> None:
 
 
 def test_threads_page_shows_only_their_threads(as_ann: Settings) -> None:
-    at = open_page("threads")
+    at = open_page("threads", user=ANN)
 
     assert list(table(at)["tenant"]) == ["ann", "ann", "ann"]
 
 
 def test_settings_page_offers_only_their_tenant(as_ann: Settings) -> None:
-    at = open_page("tenant_settings")
+    at = open_page("tenant_settings", user=ANN)
 
     assert at.selectbox(key="prefs-tenant").options == ["ann"]
     assert "prefs-search" not in [box.key for box in at.text_input]
 
 
 def test_health_page_shows_only_their_fires(as_ann: Settings) -> None:
-    at = open_page("health")
+    at = open_page("health", user=ANN)
 
     figures = {metric.label: metric.value for metric in at.metric}
     assert set(table(at)["tenant"]) == {"ann"}
@@ -88,7 +86,7 @@ def test_health_page_shows_only_their_fires(as_ann: Settings) -> None:
 
 
 def test_times_are_in_their_timezone(as_ann: Settings) -> None:
-    at = open_page("runs")
+    at = open_page("runs", user=ANN)
 
     assert texts(at.caption)[0] == "Times are shown in Europe/Berlin."
     assert "started (Europe/Berlin)" in table(at).columns

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.fakes.fake_oauth import FakeOAuth
 from tests.fakes.gmail_wire import (
     Request,
     Response,
@@ -102,6 +103,11 @@ class FakeGmail:
             ("GET", self._api(r"threads/([^/]+)"), "threads.get", self._thread),
             ("GET", self._api(r"history"), "history.list", self._history_list),
         ]
+        # Google's OAuth endpoints: authorization (a consent page), code exchange
+        # on the token route, revoke.
+        self.oauth = FakeOAuth(self)
+        self.routes.extend(self.oauth.routes())
+        self.unauthenticated = {"token", "batch", *self.oauth.route_names()}
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle -------------------------------------------------------------
@@ -136,6 +142,18 @@ class FakeGmail:
     @property
     def batch_uri(self) -> str:
         return f"{self.url}/batch/gmail/v1"
+
+    @property
+    def auth_uri(self) -> str:
+        return f"{self.url}/o/oauth2/auth"
+
+    @property
+    def revoke_uri(self) -> str:
+        return f"{self.url}/revoke"
+
+    def new_access_token(self, email: str) -> str:
+        with self.lock:
+            return self._new_access_token(email)
 
     # --- test controls ---------------------------------------------------------
 
@@ -223,7 +241,7 @@ class FakeGmail:
                 fault = self.faults[name].pop(0) if self.faults[name] else None
             if fault is not None:
                 return error_response(fault)
-            if name in ("token", "batch"):
+            if name in self.unauthenticated:
                 return handler(request)
             account = self._account(request, match.group(1), outer_auth)
             if account is None:
@@ -257,6 +275,8 @@ class FakeGmail:
         with self.lock:
             email = self.refresh_tokens.get(refresh)
             revoked = refresh in self.revoked_refresh_tokens
+            if form.get("grant_type") == "authorization_code":
+                return self.oauth.exchange(request, form)
             if form.get("grant_type") != "refresh_token" or email is None or revoked:
                 return json_response(
                     400,
@@ -491,6 +511,8 @@ def _handler_for(fake: FakeGmail) -> type[BaseHTTPRequestHandler]:
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(answer.body)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(answer.body)
 

@@ -10,7 +10,7 @@ import base64
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import Message
@@ -35,6 +35,7 @@ class Response:
     status: int
     body: bytes = b""
     content_type: str = "application/json; charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,0 +1,39 @@
+"""Re-encrypt every stored secret with the newest key in SECRET_KEY.
+
+A key is rotated in three steps: put the new key first in SECRET_KEY (keeping the old
+one after it), run `python -m core rotate-key`, then drop the old key. Nobody has to
+reconnect Gmail.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from core import oauth_state
+from core.mail import credentials
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    rotated: list[str]
+    # Tenants whose token no configured key opens: they must reconnect Gmail.
+    unreadable: list[str] = field(default_factory=list)
+    pending_connects: int = 0
+
+
+def rotate_key(*, settings: Settings) -> Rotation:
+    """Re-encrypt tokens and pending connect verifiers; report who could not be read."""
+    rotated, unreadable = credentials.reencrypt_all(settings=settings)
+    pending, _ = oauth_state.reencrypt_states(settings)
+    for user_id in unreadable:
+        log.error(
+            "the Gmail token of %s opens with no key in SECRET_KEY; they must "
+            "reconnect",
+            user_id,
+        )
+    log.info("re-encrypted %d Gmail tokens with the newest key", len(rotated))
+    return Rotation(rotated=rotated, unreadable=unreadable, pending_connects=pending)

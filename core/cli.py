@@ -24,6 +24,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 # Modules under core/commands that add subcommands; each has register(subparsers).
 COMMAND_MODULES = ["db", "keys", "checks", "parse", "triage", "worker"]
+COMMAND_MODULES += ["crons", "run", "tenant", "threads", "backfill"]
 
 Handler = Callable[[argparse.Namespace], int]
 

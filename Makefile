@@ -21,6 +21,7 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 
 run: $(VENV)/.run-installed
 	$(PY) -m core db upgrade
+	$(PY) -m core demo --if-empty --drip 3
 	$(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 \
 		--server.port $(PORT) --server.headless true
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 # Modules under core/commands that add subcommands; each has register(subparsers).
-COMMAND_MODULES = ["db", "keys", "checks", "parse", "triage", "worker"]
+COMMAND_MODULES = ["db", "keys", "checks", "parse", "triage", "worker", "demo"]
 COMMAND_MODULES += ["crons", "run", "tenant", "threads", "backfill"]
 
 Handler = Callable[[argparse.Namespace], int]

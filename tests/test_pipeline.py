@@ -1,0 +1,124 @@
+"""One tenant's tick on real mail: fetch, assistant, record, cursor."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from core import crons, db, jobs, tenants
+from core.mail.folder import message_files, read_file
+from core.mail.threading import assign_thread_keys
+from core.models import ProcessedMessage, TenantInfo, Thread
+from core.pipeline import run_tenant
+from core.settings import Settings
+
+ACTOR = "test"
+
+
+def _folder_tenant(
+    settings: Settings, folder: Path, user_id: str = "tana"
+) -> TenantInfo:
+    tenant = tenants.create_or_update_tenant(
+        user_id=user_id,
+        email=f"{user_id}@enron.example",
+        actor=ACTOR,
+        mailbox_path=str(folder),
+        settings=settings,
+    )
+    crons.create_or_update_cron(
+        user_id=user_id, email=tenant.email, actor=ACTOR, settings=settings
+    )
+    return tenant
+
+
+def _count(settings: Settings, table: type, **where: str) -> int:
+    query = sa.select(sa.func.count()).select_from(table)
+    for name, value in where.items():
+        query = query.where(getattr(table, name) == value)
+    with db.get_engine(settings).connect() as conn:
+        return conn.execute(query).scalar_one()
+
+
+def _expected(folder: Path) -> tuple[int, int]:
+    """Distinct messages and distinct thread keys, as the folder source reads them."""
+    records = {}
+    for path in message_files(folder):
+        parsed = read_file(path)
+        if parsed.record is not None:
+            records.setdefault(parsed.record.id, parsed.record)
+    keyed = assign_thread_keys(records.values())
+    return len(records), len({r.thread_key for r in keyed})
+
+
+def test_a_tick_processes_every_message_once_and_stores_threads(
+    sqlite_settings: Settings, enron_people: list[Path]
+) -> None:
+    folder = enron_people[0]
+    tenant = _folder_tenant(sqlite_settings, folder)
+    messages, thread_keys = _expected(folder)
+
+    first = run_tenant(
+        tenant=tenant, deadline=time.monotonic() + 300, settings=sqlite_settings
+    )
+    second = run_tenant(
+        tenant=tenant, deadline=time.monotonic() + 300, settings=sqlite_settings
+    )
+
+    assert (first.emails_fetched, first.threads_created) == (messages, thread_keys)
+    assert (second.emails_fetched, second.threads_created) == (0, 0)
+    assert _count(sqlite_settings, ProcessedMessage, owner="tana") == messages
+    assert _count(sqlite_settings, Thread, owner="tana") == thread_keys
+
+
+def test_a_run_past_its_deadline_stops_and_the_next_tick_continues(
+    sqlite_settings: Settings, enron_people: list[Path]
+) -> None:
+    folder = enron_people[1]
+    tenant = _folder_tenant(sqlite_settings, folder)
+    messages, _ = _expected(folder)
+
+    cut = run_tenant(tenant=tenant, deadline=time.monotonic(), settings=sqlite_settings)
+    rest = run_tenant(
+        tenant=tenant, deadline=time.monotonic() + 300, settings=sqlite_settings
+    )
+
+    assert cut.timed_out and cut.threads_created == 0
+    assert not rest.timed_out and rest.emails_fetched == messages
+    assert _count(sqlite_settings, ProcessedMessage, owner="tana") == messages
+
+
+def test_an_unparseable_file_is_recorded_once_and_not_fetched_again(
+    sqlite_settings: Settings, tmp_path: Path, mail_data: Path
+) -> None:
+    folder = tmp_path / "box"
+    folder.mkdir()
+    shutil.copy(mail_data / "tricky" / "flanker__text-only.eml", folder / "a.eml")
+    (folder / "broken.eml").write_bytes(b"")
+    tenant = _folder_tenant(sqlite_settings, folder)
+
+    first = run_tenant(
+        tenant=tenant, deadline=time.monotonic() + 60, settings=sqlite_settings
+    )
+    second = run_tenant(
+        tenant=tenant, deadline=time.monotonic() + 60, settings=sqlite_settings
+    )
+
+    assert first.emails_fetched == 1 and second.emails_fetched == 0
+    assert _count(sqlite_settings, ProcessedMessage, outcome="unparseable") == 1
+
+
+def test_run_now_records_the_real_work_in_job_runs(
+    settings: Settings, enron_people: list[Path]
+) -> None:
+    folder = enron_people[2]
+    _folder_tenant(settings, folder)
+    messages, thread_keys = _expected(folder)
+
+    run = jobs.run_now(user_id="tana", actor=ACTOR, settings=settings)
+
+    assert run.status == "ok", run.error_message
+    assert (run.emails_fetched, run.threads_created) == (messages, thread_keys)
+    assert run.duration_s is not None and run.duration_s > 0

@@ -1,0 +1,59 @@
+"""Run `python -m core` as a subprocess on the test's database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from core.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Only what the command needs: no developer's .env or shell settings leak in."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "DATA_DIR": str(settings.data_dir),
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.secret_key,
+        **extra,
+    }
+
+
+def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        env=cli_env(settings),
+        cwd=settings.data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def cli_json(settings: Settings, *args: str) -> Any:
+    """The command's JSON output; fails the test when it did not exit 0."""
+    result = cli(settings, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def cli_many(
+    settings: Settings, *commands: tuple[str, ...]
+) -> list[subprocess.CompletedProcess[str]]:
+    """Independent commands at once: each pays the interpreter's start-up."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(lambda args: cli(settings, *args), commands))
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one `error:` line of a refused command (log lines may precede it)."""
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+    return line

@@ -57,3 +57,9 @@ def error_line(result: subprocess.CompletedProcess[str]) -> str:
     """The one `error:` line of a refused command (log lines may precede it)."""
     [line] = [x for x in result.stderr.splitlines() if x.startswith("error:")]
     return line
+
+
+def record_lines(stdout: str) -> dict[str, str]:
+    """The `label: value` lines of a readable record, as a dict."""
+    pairs = (line.split(":", 1) for line in stdout.splitlines() if ":" in line)
+    return {label.strip(): value.strip() for label, value in pairs}

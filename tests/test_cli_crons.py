@@ -16,7 +16,7 @@ from core import crons, db, jobs, provisioning
 from core.models import AuditEvent, User, UserCron
 from core.settings import Settings
 from core.timeutil import utcnow
-from tests.cli_support import cli, cli_json, cli_many, error_line
+from tests.cli_support import cli, cli_json, cli_many, error_line, record_lines
 from tests.sched_helpers import no_work
 
 CRON_KEYS = {
@@ -105,12 +105,12 @@ def test_create_user_cron_with_a_mailbox_prints_readable_lines(
         str(mailbox),
     )
 
-    lines = dict(line.split(":", 1) for line in result.stdout.splitlines())
+    lines = record_lines(result.stdout)
     assert result.returncode == 0, result.stderr
-    assert lines["schedule"].strip() == "* * * * *"
-    assert lines["description"].strip() == "Every minute"
-    assert lines["timezone"].strip() == "UTC"
-    assert lines["cron id"].strip().startswith("cron-")
+    assert lines["schedule"] == "* * * * *"
+    assert lines["description"] == "Every minute"
+    assert lines["timezone"] == "UTC"
+    assert lines["cron id"].startswith("cron-")
     with db.session_scope(sqlite_settings) as session:
         theo = session.get(User, "theo")
     assert (theo.mail_source, theo.mailbox_path) == ("folder", str(mailbox))

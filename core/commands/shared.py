@@ -12,7 +12,7 @@ from core.cli import print_json
 from core.errors import MailcronError
 from core.settings import Settings, get_settings
 
-LABEL_WIDTH = 22
+LABEL_WIDTH = 24
 
 
 def ready_settings() -> Settings:

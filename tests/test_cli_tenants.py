@@ -100,39 +100,43 @@ def test_threads_list_then_approve_reject_and_acknowledge(
     edited = tmp_path / "reply.txt"
     edited.write_text("Hi Carol, the numbers come Friday. Olivia", encoding="utf-8")
 
-    listed = cli_json(review_settings, "threads", "list", "--user-id", "olivia")
-    approved = cli_json(
+    # Two rounds of independent commands; the second needs the first's rejection.
+    listed, rejected, acked, unknown = cli_many(
         review_settings,
-        "draft",
-        "approve",
-        "--thread-id",
-        threads["approve"],
-        "--text-file",
-        str(edited),
-    )
-    rejected, acked, twice, unknown = cli_many(
-        review_settings,
+        ("threads", "list", "--user-id", "olivia", "--json"),
         ("draft", "reject", "--thread-id", threads["reject"], "--json"),
         ("notify", "ack", "--thread-id", threads["ack"], "--json"),
-        ("draft", "approve", "--thread-id", threads["approve"]),
         ("draft", "reject", "--thread-id", "no-such-thread"),
     )
+    approved, too_late = cli_many(
+        review_settings,
+        (
+            "draft",
+            "approve",
+            "--thread-id",
+            threads["approve"],
+            "--json",
+            "--text-file",
+            str(edited),
+        ),
+        ("draft", "approve", "--thread-id", threads["reject"]),
+    )
 
-    assert {t["thread_id"]: t["status"] for t in listed} == {
-        threads["approve"]: "awaiting_review",
-        threads["reject"]: "awaiting_review",
-        threads["ack"]: "awaiting_ack",
-    }
-    assert (approved["status"], approved["owner"]) == ("answered", "olivia")
+    assert {t["thread_id"] for t in json.loads(listed.stdout)} == set(threads.values())
+    assert json.loads(rejected.stdout)["status"] == "rejected"
+    assert json.loads(acked.stdout)["status"] == "acknowledged"
+    assert unknown.returncode == 2
+    assert error_line(unknown) == "error: No thread 'no-such-thread' visible to you."
+    answer = json.loads(approved.stdout)
+    assert (answer["status"], answer["owner"]) == ("answered", "olivia")
     [sent] = outbox_dir(settings=review_settings, user_id="olivia").glob("*.eml")
     message = message_from_bytes(sent.read_bytes(), policy=policy.default)
     assert message.get_content().strip() == edited.read_text().strip()
-    assert json.loads(rejected.stdout)["status"] == "rejected"
-    assert json.loads(acked.stdout)["status"] == "acknowledged"
-    assert twice.returncode == 1
-    assert "is answered, not awaiting review; nothing was done" in error_line(twice)
-    assert unknown.returncode == 2
-    assert error_line(unknown) == "error: No thread 'no-such-thread' visible to you."
+    assert too_late.returncode == 1
+    assert error_line(too_late) == (
+        f"error: Thread {threads['reject']} is rejected, not awaiting review; "
+        "nothing was done."
+    )
 
 
 def test_tenant_show_set_prefs_and_delete(

@@ -32,6 +32,11 @@ COMMAND_MODULES = [
     "triage",
     "worker",
     "demo",
+    "crons",
+    "run",
+    "tenant",
+    "threads",
+    "backfill",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

@@ -1,0 +1,232 @@
+"""The HTTP API over HTTP: uvicorn on loopback, a real database, a plain client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from core import db, jobs
+from core.models import AuditEvent, User, UserCron
+from core.settings import Settings
+from tests.api_support import TOKEN, serving, with_token
+from tests.sched_helpers import no_work
+
+CRON_KEYS = {
+    "user_id",
+    "cron_id",
+    "email",
+    "status",
+    "schedule",
+    "description",
+    "timezone",
+    "next_run",
+    "tenant_status",
+}
+OLIVIA = {"user_id": "olivia", "email": "olivia@acme.example", "schedule": "0 9 * * 1"}
+
+
+@pytest.fixture
+def api_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return with_token(monkeypatch, TOKEN)
+
+
+@pytest.fixture
+def api(api_settings: Settings) -> Iterator[httpx.Client]:
+    with serving() as url:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+            yield client
+
+
+def _rows(settings: Settings) -> tuple[list[dict], list[dict], int]:
+    with db.session_scope(settings) as session:
+        return (
+            [u.model_dump() for u in session.exec(select(User))],
+            [c.model_dump() for c in session.exec(select(UserCron))],
+            len(session.exec(select(AuditEvent)).all()),
+        )
+
+
+def test_gmail_connected_creates_the_cron_and_repeats_change_nothing(
+    api: httpx.Client, api_settings: Settings
+) -> None:
+    first = api.post("/api/webhooks/gmail-connected", json=OLIVIA)
+    rows = _rows(api_settings)
+
+    second = api.post("/api/webhooks/gmail-connected", json=OLIVIA)
+
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert _rows(api_settings) == rows
+    cron = first.json()
+    assert set(cron) == CRON_KEYS
+    assert (cron["user_id"], cron["email"], cron["status"]) == (
+        "olivia",
+        "olivia@acme.example",
+        "active",
+    )
+    assert (cron["schedule"], cron["timezone"]) == ("0 9 * * 1", "UTC")
+    assert cron["description"] == "At 09:00, only on Monday"
+    assert datetime.fromisoformat(cron["next_run"]).isoweekday() == 1
+    assert cron["next_run"].endswith("T09:00:00+00:00")
+    [user] = rows[0]
+    assert (user["mail_source"], user["status"]) == ("gmail", "active")
+
+
+def test_gmail_connected_changes_the_schedule_of_an_existing_cron(
+    api: httpx.Client,
+) -> None:
+    created = api.post("/api/webhooks/gmail-connected", json=OLIVIA).json()
+
+    changed = api.post(
+        "/api/webhooks/gmail-connected", json=OLIVIA | {"schedule": "*/15 * * * *"}
+    ).json()
+
+    assert changed["cron_id"] == created["cron_id"]
+    assert (changed["schedule"], changed["description"]) == (
+        "*/15 * * * *",
+        "Every 15 minutes",
+    )
+
+
+def test_manage_pauses_resumes_and_deletes_and_status_follows(
+    api: httpx.Client, api_settings: Settings
+) -> None:
+    api.post("/api/webhooks/gmail-connected", json=OLIVIA)
+    jobs.run_now(user_id="olivia", actor="test", settings=api_settings, work=no_work)
+
+    paused = api.post("/api/cron/manage", json={"user_id": "olivia", "action": "pause"})
+    status = api.get("/api/cron/status", params={"user_id": "olivia"})
+    resumed = api.post(
+        "/api/cron/manage", json={"user_id": "olivia", "action": "resume"}
+    )
+    deleted = api.post(
+        "/api/cron/manage", json={"user_id": "olivia", "action": "delete"}
+    )
+    gone = api.get("/api/cron/status", params={"user_id": "olivia"})
+
+    assert paused.status_code == 200
+    assert paused.json()["cron"]["status"] == "paused"
+    assert paused.json()["cron"]["next_run"] is None
+    assert status.json()["status"] == "paused"
+    assert status.json()["last_run"] == {
+        "status": "ok",
+        "emails_fetched": 0,
+        "threads_created": 0,
+        "duration_s": status.json()["last_run"]["duration_s"],
+        "error": None,
+    }
+    assert resumed.json()["cron"]["status"] == "active"
+    assert deleted.json() == {"user_id": "olivia", "action": "delete", "cron": None}
+    assert gone.status_code == 404
+    assert gone.json() == {"detail": "Tenant 'olivia' has no cron."}
+    with db.session_scope(api_settings) as session:
+        actors = set(session.exec(select(AuditEvent.actor)).all())
+    assert actors == {"api"}
+
+
+CALLS = (
+    ("POST", "/api/webhooks/gmail-connected", {"json": OLIVIA}),
+    ("POST", "/api/cron/manage", {"json": {"user_id": "olivia", "action": "pause"}}),
+    ("GET", "/api/cron/status", {"params": {"user_id": "olivia"}}),
+)
+
+
+def test_requests_without_the_right_token_get_401_and_change_nothing(
+    api: httpx.Client, api_settings: Settings
+) -> None:
+    attempts = [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x"]
+
+    with httpx.Client(base_url=api.base_url) as anonymous:
+        answers = [
+            anonymous.request(
+                method, path, headers={"Authorization": auth} if auth else {}, **kw
+            )
+            for auth in attempts
+            for method, path, kw in CALLS
+        ]
+
+    assert [a.status_code for a in answers] == [401] * len(answers)
+    assert answers[0].headers["www-authenticate"] == "Bearer"
+    assert answers[0].json() == {"detail": "A valid bearer token is required."}
+    assert _rows(api_settings) == ([], [], 0)
+
+
+def test_bad_input_gets_422_with_the_services_message(
+    api: httpx.Client, api_settings: Settings
+) -> None:
+    hook = "/api/webhooks/gmail-connected"
+
+    answers = [
+        api.post(hook, json=OLIVIA | {"schedule": "61 * * * *"}),
+        api.post(hook, json=OLIVIA | {"timezone": "Mars/Olympus"}),
+        api.post(hook, json=OLIVIA | {"email": "olivia-at-acme"}),
+        api.post(hook, json={"user_id": "olivia"}),
+        api.post(hook, json=OLIVIA | {"user_id": "olivia\x00"}),
+        api.post(hook, content=b"{not json", headers={"Content-Type": "text/plain"}),
+        api.post("/api/cron/manage", json={"user_id": "olivia", "action": "explode"}),
+        api.get("/api/cron/status"),
+    ]
+
+    assert [a.status_code for a in answers] == [422] * len(answers)
+    assert [a.json()["detail"] for a in answers] == [
+        "The minute value 61 in '61 * * * *' is out of range (0-59).",
+        "Unknown timezone 'Mars/Olympus'; use an IANA name such as Europe/Berlin.",
+        "'olivia-at-acme' is not an email address.",
+        "email: Field required.",
+        "user_id: control characters are not allowed.",
+        "The request body must be a JSON object.",
+        "action: Input should be 'pause', 'resume' or 'delete'.",
+        "query.user_id: Field required.",
+    ]
+    assert _rows(api_settings) == ([], [], 0)
+
+
+def test_unknown_tenant_gets_404(api: httpx.Client) -> None:
+    answers = [
+        api.get("/api/cron/status", params={"user_id": "nobody"}),
+        api.get("/api/cron/status", params={"user_id": "no body!"}),
+        api.post("/api/cron/manage", json={"user_id": "nobody", "action": "resume"}),
+        api.post("/api/cron/manage", json={"user_id": "nobody", "action": "delete"}),
+    ]
+
+    assert [a.status_code for a in answers] == [404] * 4
+    assert answers[1].json() == {"detail": "No tenant with user id 'no body!'."}
+    assert answers[2].json() == {"detail": "Tenant 'nobody' has no cron."}
+
+
+def test_openapi_schema_is_served_without_a_token(api: httpx.Client) -> None:
+    schema = httpx.get(api.base_url.join("/openapi.json")).json()
+
+    assert set(schema["paths"]) == {
+        "/api/webhooks/gmail-connected",
+        "/api/cron/manage",
+        "/api/cron/status",
+    }
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    status = schema["paths"]["/api/cron/status"]["get"]
+    assert {"200", "401", "404", "422"} <= set(status["responses"])
+
+
+def test_api_without_api_token_refuses_every_request(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_token(monkeypatch, "")
+
+    with serving() as url:
+        refused = httpx.get(
+            f"{url}/api/cron/status",
+            params={"user_id": "olivia"},
+            headers={"Authorization": "Bearer anything"},
+        )
+        blank = httpx.post(f"{url}/api/webhooks/gmail-connected", json=OLIVIA)
+
+    assert refused.status_code == blank.status_code == 503
+    assert blank.json() == {
+        "detail": "The HTTP API is off: set API_TOKEN to turn it on."
+    }
+    assert _rows(sqlite_settings) == ([], [], 0)

@@ -72,11 +72,11 @@ def current_viewer() -> Viewer:
 
 
 def _local_banner(access: Access) -> None:
-    st.info(
-        "Local admin mode: no sign-in is configured, so whoever can open this page "
-        "on this machine is an admin. Add an [auth] section to "
-        ".streamlit/secrets.toml to require sign-in.",
-        icon="🔓",
+    # In the sidebar, beside where "Signed in as" would be, so pages keep their top.
+    st.sidebar.caption(
+        ":material/lock_open: Local admin mode: no sign-in is configured, so whoever "
+        "can open this page on this machine is an admin. Add an [auth] section to "
+        ".streamlit/secrets.toml to require sign-in."
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from streamlit import config as streamlit_config
 
 from core import crypto, db, scheduler
 from core.models import User
@@ -173,3 +174,20 @@ def personas(sqlite_settings: Settings) -> dict[str, Persona]:
                 )
             )
     return PERSONAS
+
+
+@pytest.fixture(autouse=True)
+def console_bind() -> Iterator[Callable[[str | None], None]]:
+    """The console's `server.address`, loopback as `make run` starts it; settable.
+
+    AppTest does not set it, and without sign-in the console refuses to show data
+    on anything but loopback.
+    """
+    original = streamlit_config.get_option("server.address")
+
+    def apply(address: str | None) -> None:
+        streamlit_config.set_option("server.address", address)
+
+    apply("127.0.0.1")
+    yield apply
+    streamlit_config.set_option("server.address", original)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from streamlit import config
 
 from core import crypto, db
 from core.models import GmailCredential, OAuthState, UserCron
@@ -66,16 +65,3 @@ def stored_rows(settings: Settings) -> dict[str, int]:
             "crons": len(list(session.exec(select(UserCron)))),
             "states": len(list(session.exec(select(OAuthState)))),
         }
-
-
-@pytest.fixture
-def console_bind() -> Iterator[Callable[[str | None], None]]:
-    """Set the console's `server.address` as if started with it; restored after."""
-    original = config.get_option("server.address")
-
-    def apply(address: str | None) -> None:
-        config.set_option("server.address", address)
-
-    apply("127.0.0.1")
-    yield apply
-    config.set_option("server.address", original)

@@ -15,9 +15,7 @@ from core.settings import Settings
 from core.viewer import Viewer
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.fake_gmail import FakeGmail
-from tests.oauth_support import console_bind, google_settings, stored_rows
-
-__all__ = ["console_bind"]  # fixture
+from tests.oauth_support import google_settings, stored_rows
 
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 CONNECT_PAGE = str(PROJECT_ROOT / "pages" / "connect.py")

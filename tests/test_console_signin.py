@@ -12,9 +12,6 @@ from core import crypto, db, tenants
 from core.settings import Settings
 from core.signin import is_loopback, viewer_for_email
 from tests.conftest import PERSONAS, PROJECT_ROOT
-from tests.oauth_support import console_bind
-
-__all__ = ["console_bind"]  # fixture
 
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 CONNECT_PAGE = str(PROJECT_ROOT / "pages" / "connect.py")
@@ -111,7 +108,7 @@ def test_without_an_identity_provider_loopback_is_a_local_admin(
     at = _page_as({})
 
     assert not at.exception
-    assert "Local admin mode" in at.info[0].value
+    assert "Local admin mode" in at.sidebar.caption[0].value
     assert _shown_emails(at) == EMAILS
 
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from core.settings import Settings
+from tests.browser_support import free_port, streamlit_command, wait_for_url
 from tests.conftest import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
@@ -58,51 +55,20 @@ def test_bad_setting_shows_one_line_and_no_traceback(
     assert len(at.title) == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_streamlit_serves_the_console_on_loopback(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {"PATH": os.environ.get("PATH", ""), "DATA_DIR": str(tmp_path / "data")}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        APP,
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-    ]
     proc = subprocess.Popen(
-        command,
+        streamlit_command(port),
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        body = _wait_for(f"http://127.0.0.1:{port}/_stcore/health", timeout=60)
+        body = wait_for_url(f"http://127.0.0.1:{port}/_stcore/health", timeout=60)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
 
     assert body == "ok"
-
-
-def _wait_for(url: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)

@@ -4,32 +4,25 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core import crons
 from core.settings import Settings
 from core.viewer import Viewer
-from tests.conftest import IN_CI, PROJECT_ROOT
+from tests.browser_support import (
+    ARTIFACTS,
+    browser_page,
+    free_port,
+    streamlit_command,
+    wait_for_url,
+)
+from tests.conftest import PROJECT_ROOT
 from tests.console.pages_kit import folder_tenant
-from tests.sched_helpers import runs, wait_until
-from tests.test_console_start import _free_port, _wait_for
-
-CHROMIUM = os.environ.get("MAILCRON_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 20_000
+from tests.sched_helpers import run_rows, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +31,7 @@ pytestmark = pytest.mark.browser
 def console(sqlite_settings: Settings, tmp_path: Path) -> Iterator[str]:
     """`streamlit run dashboard/app.py` on a free loopback port; yields its URL."""
     folder_tenant(sqlite_settings, "ann", tmp_path / "ann-mail", mails=1)
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": os.environ.get("PATH", ""),
         "DATA_DIR": str(sqlite_settings.data_dir),
@@ -46,28 +39,14 @@ def console(sqlite_settings: Settings, tmp_path: Path) -> Iterator[str]:
         "SECRET_KEY": sqlite_settings.secret_key,
     }
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(PROJECT_ROOT / "dashboard" / "app.py"),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        streamlit_command(port),
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for(f"http://127.0.0.1:{port}/_stcore/health", timeout=60)
+        wait_for_url(f"http://127.0.0.1:{port}/_stcore/health", timeout=60)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -75,23 +54,9 @@ def console(sqlite_settings: Settings, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser_page() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must provide it")
-        pytest.skip(f"Chromium not found at {CHROMIUM}; set MAILCRON_CHROMIUM")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield page
-        finally:
-            browser.close()
+def page() -> Iterator[Any]:
+    with browser_page(viewport={"width": 1400, "height": 1000}) as opened:
+        yield opened
 
 
 def _cron_status(settings: Settings) -> str:
@@ -101,11 +66,8 @@ def _cron_status(settings: Settings) -> str:
 
 
 def test_pause_resume_and_run_now_in_the_browser(
-    console: str,
-    browser_page,
-    sqlite_settings: Settings,  # noqa: ANN001
+    console: str, page: Any, sqlite_settings: Settings
 ) -> None:
-    page = browser_page
     page.goto(f"{console}/tenants")
     page.get_by_role("heading", name="Tenants & crons").wait_for()
     toggle = page.locator(".st-key-active-ann").get_by_role("switch")
@@ -118,7 +80,7 @@ def test_pause_resume_and_run_now_in_the_browser(
     page.locator(".st-key-run-ann").get_by_role("button").click()
     page.get_by_text("of ann finished: ok").first.wait_for()
 
-    [run] = runs(sqlite_settings, "ann")
+    [run] = run_rows(sqlite_settings, "ann")
     page.goto(f"{console}/runs")
     page.get_by_role("heading", name="Runs").wait_for()
     cell = page.locator(

@@ -12,7 +12,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -64,7 +64,10 @@ class CronActionResult(BaseModel):
     cron: views.CronView | None
 
 
-ERRORS = {status: {"model": ErrorBody} for status in (401, 404, 409, 422, 503)}
+# 400 is a body that is not JSON at all, which FastAPI answers before validation.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 404, 409, 422, 503)
+}
 
 
 def current_settings() -> Settings:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.auth import resolve_viewer
 from dashboard.connect_flow import handle_oauth_return
+from dashboard.demo_banner import demo_notice
 from dashboard.runtime import process_scheduler, settings_or_stop
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
@@ -16,8 +17,10 @@ st.set_page_config(page_title="mailcron", page_icon="✉️", layout="wide")
 settings = settings_or_stop()
 process_scheduler(settings.database_url)
 # Sign-in comes before any page: a stranger gets the sign-in page and nothing else.
-if resolve_viewer() is None:
+viewer = resolve_viewer()
+if viewer is None:
     st.stop()
+demo_notice(viewer, settings)
 
 navigation = st.navigation(
     [

@@ -39,7 +39,8 @@ def _tiles(figures: dict[str, Any]) -> None:
         hide_index=True,
         key="overview-summary",
         column_config={
-            "error_rate": st.column_config.NumberColumn("error rate", format="percent")
+            "error_rate": st.column_config.NumberColumn("error rate", format="percent"),
+            "threads_created": st.column_config.NumberColumn("threads created"),
         },
     )
 

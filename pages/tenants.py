@@ -10,6 +10,7 @@ from core import console_actions as actions
 from core import tenant_table
 from core.errors import MailcronError
 from core.localtime import show
+from core.models import DEFAULT_SCHEDULE
 from dashboard import auth
 from dashboard.runtime import settings_or_stop
 from dashboard.widgets import (
@@ -287,7 +288,7 @@ def _add_tenant() -> None:
                 "Mailbox folder (.eml files or Maildir)", key="add-folder"
             )
             schedule = st.text_input(
-                "Schedule", value="*/5 * * * *", key="add-schedule"
+                "Schedule", value=DEFAULT_SCHEDULE, key="add-schedule"
             )
             timezone = st.text_input(
                 "Timezone", value=settings.default_timezone, key="add-timezone"

@@ -193,7 +193,7 @@ def test_add_folder_tenant_through_the_form(ann: Settings, tmp_path: Path) -> No
     at.text_input(key="add-folder").set_value(str(tmp_path))
     at.button(key="add-save").click().run()
 
-    assert _cron(ann, "cleo").schedule == "*/5 * * * *"
+    assert _cron(ann, "cleo").schedule == "* * * * *"
     assert "cleo" in list(table(at).user_id)
 
 

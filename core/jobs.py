@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from core import crons, tenants
+from core import audit, crons, tenants
 from core.db import session_scope
 from core.errors import Conflict, MailcronError, ReauthRequired, UnknownTenant
 from core.models import JobRun, TenantInfo, User, UserCron
@@ -117,12 +117,29 @@ def run_now(
             raise UnknownTenant(user_id)
         cron = session.exec(select(UserCron).where(UserCron.user_id == user_id)).first()
         target = _Target(tenants.to_info(user), cron.id if cron else None, True)
+        cron_id = cron.cron_id if cron else None
 
     claim = _claim(target, utcnow(), "manual", settings, PROCESS_ID)
     if claim is None or claim.status != "running":
         raise Conflict(f"A run of {user_id} is already going; try again when it ends.")
     log.info("run now of tenant %s requested by %s (run %s)", user_id, actor, claim.id)
+    _audit_run_now(settings, actor, user_id, cron_id, claim.id)
     return _run(claim, target.tenant, resolve_work(work), settings)
+
+
+def _audit_run_now(
+    settings: Settings, actor: str, user_id: str, cron_id: str | None, run_id: int
+) -> None:
+    with session_scope(settings) as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="cron.run_now",
+            user_id=user_id,
+            cron_id=cron_id,
+            before=None,
+            after={"run_id": run_id},
+        )
 
 
 def _claim(

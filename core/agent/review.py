@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from langgraph.types import Command
 from sqlmodel import col
 
+from core import audit
 from core.agent.runtime import graph_for, run_config
 from core.agent.threads import ThreadPublic, get_thread, visible_row
 from core.db import session_scope
@@ -57,6 +58,7 @@ def approve_draft(
     action = {"action": "approve" if text is None else "edit", "text": text}
     graph_for(settings).invoke(Command(resume=action), config=config)
     _set_status(settings, thread_id, "sending", "answered", draft=reply.body)
+    _audit(settings, viewer, f"thread.{action['action']}", owner, thread_id, "answered")
     log.info("reply sent for thread %s of %s", thread_id, owner)
     return get_thread(viewer=viewer, thread_id=thread_id, settings=settings)
 
@@ -87,6 +89,7 @@ def _close(
     config = run_config(load_tenant(settings, owner), thread_id)
     answer = {"action": "reject"} if final == "rejected" else {"action": "ack"}
     graph_for(settings).invoke(Command(resume=answer), config=config)
+    _audit(settings, viewer, f"thread.{answer['action']}", owner, thread_id, final)
     log.info("thread %s of %s is %s", thread_id, owner, final)
     return get_thread(viewer=viewer, thread_id=thread_id, settings=settings)
 
@@ -122,6 +125,27 @@ def _set_status(
             .where(col(Thread.thread_id) == thread_id)
             .where(col(Thread.status) == expected)
             .values(status=new, updated_at=utcnow(), **values)
+        )
+
+
+def _audit(
+    settings: Settings,
+    viewer: Viewer,
+    action: str,
+    owner: str,
+    thread_id: str,
+    status: str,
+) -> None:
+    # Written once the action took effect; the draft's text stays on the thread.
+    with session_scope(settings) as session:
+        audit.record(
+            session,
+            actor=viewer.actor,
+            action=action,
+            user_id=owner,
+            cron_id=None,
+            before=None,
+            after={"thread_id": thread_id, "status": status},
         )
 
 

@@ -6,10 +6,14 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from sqlmodel import col, select
 
+from core import db
 from core.agent import service
+from core.agent.review import load_tenant
 from core.errors import Conflict, InvalidInput
 from core.mail.outbox import outbox_dir
+from core.models import AuditEvent
 from core.settings import Settings
 from core.viewer import Viewer
 from tests.agent.kit import add_tenant, record, restart
@@ -157,3 +161,78 @@ def test_first_message_from_tenant_opens_an_answered_thread(
     )
     assert (outcome.created, outcome.triage) == (True, None)
     assert (thread.status, thread.triage, thread.draft) == ("answered", None, None)
+
+
+def _audit_trail(settings: Settings) -> list[tuple[str, str, str | None, dict]]:
+    with db.session_scope(settings) as session:
+        events = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.action).startswith("thread."))
+            .order_by(col(AuditEvent.id))
+        ).all()
+        return [(e.actor, e.action, e.user_id, e.after or {}) for e in events]
+
+
+def test_each_review_action_is_audited_under_the_reviewer(
+    agent_settings: Settings,
+) -> None:
+    approved = _pending(agent_settings)
+    olivia = load_tenant(agent_settings, "olivia")
+
+    def pending(message_id: str, body: str = "Can we meet on Monday?") -> str:
+        email = record(id=message_id, thread_key=f"t-{message_id}", body=body)
+        outcome = service.process_email(
+            tenant=olivia, email=email, settings=agent_settings
+        )
+        return outcome.thread_id
+
+    edited, rejected = pending("m2"), pending("m3")
+    noted = pending("m4", body="FYI, the numbers are in.")
+    admin = Viewer.admin()
+
+    service.approve_draft(viewer=OLIVIA, thread_id=approved, settings=agent_settings)
+    service.approve_draft(
+        viewer=admin, thread_id=edited, text="Yes. Olivia", settings=agent_settings
+    )
+    service.reject_draft(viewer=OLIVIA, thread_id=rejected, settings=agent_settings)
+    service.acknowledge(viewer=OLIVIA, thread_id=noted, settings=agent_settings)
+
+    assert _audit_trail(agent_settings) == [
+        (
+            "tenant:olivia",
+            "thread.approve",
+            "olivia",
+            {"thread_id": approved, "status": "answered"},
+        ),
+        (
+            "admin:local",
+            "thread.edit",
+            "olivia",
+            {"thread_id": edited, "status": "answered"},
+        ),
+        (
+            "tenant:olivia",
+            "thread.reject",
+            "olivia",
+            {"thread_id": rejected, "status": "rejected"},
+        ),
+        (
+            "tenant:olivia",
+            "thread.ack",
+            "olivia",
+            {"thread_id": noted, "status": "acknowledged"},
+        ),
+    ]
+
+
+def test_a_refused_review_leaves_no_audit_event(agent_settings: Settings) -> None:
+    thread_id = _pending(agent_settings)
+
+    with pytest.raises(InvalidInput):
+        service.approve_draft(
+            viewer=OLIVIA, thread_id=thread_id, text=" ", settings=agent_settings
+        )
+    with pytest.raises(Conflict):
+        service.acknowledge(viewer=OLIVIA, thread_id=thread_id, settings=agent_settings)
+
+    assert _audit_trail(agent_settings) == []

@@ -86,6 +86,16 @@ def test_run_now_records_a_finished_run(two: Settings) -> None:
     run = actions.run_now(viewer=BOB, user_id="bob", settings=two, work=no_work)
 
     assert (run.user_id, run.status, run.trigger) == ("bob", "ok", "manual")
+    assert _audited(two, "cron.run_now") == ["tenant:bob bob"]
+    with db.session_scope(two) as session:
+        [event] = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "cron.run_now")
+        ).all()
+    assert event.after == {"run_id": run.id}
+    assert (
+        event.cron_id
+        == crons.get_cron(user_id="bob", viewer=ADMIN, settings=two).cron_id
+    )
 
 
 def test_run_now_without_pipeline_leaves_no_run_row(

@@ -23,7 +23,13 @@ from sqlmodel import select
 
 from core import audit, crons, tenants
 from core.db import session_scope
-from core.errors import Conflict, MailcronError, ReauthRequired, UnknownTenant
+from core.errors import (
+    Conflict,
+    MailcronError,
+    QuotaExceeded,
+    ReauthRequired,
+    UnknownTenant,
+)
 from core.models import JobRun, TenantInfo, User, UserCron
 from core.runs import RunInfo, one_line, record_skipped, to_info
 
@@ -216,7 +222,11 @@ def _run(claim: RunInfo, tenant: TenantInfo, work: Work, settings: Settings) -> 
             log.exception("run %s of tenant %s failed", claim.id, tenant.user_id)
     duration = time.monotonic() - started
 
-    if error is not None:
+    if isinstance(error, QuotaExceeded):
+        # Over quota is Gmail saying "later", not a failure of the tenant's setup:
+        # the tick is skipped with the reason and the failure streak is left alone.
+        status = "skipped"
+    elif error is not None:
         status = "error"
     elif outcome.timed_out or duration > limit:
         status = "timeout"
@@ -260,7 +270,7 @@ def _finish(
         row.error_kind = kind
         row.error_message = one_line(str(error)) if error is not None else None
         session.add(row)
-        if claim.user_cron_id is not None:
+        if claim.user_cron_id is not None and status != "skipped":
             crons.note_result(
                 session, user_cron_id=claim.user_cron_id, failed=status == "error"
             )
@@ -279,7 +289,7 @@ def _after_run(info: RunInfo, error: Exception | None, settings: Settings) -> No
         )
         _pause(info, f"Needs reauthorisation: {info.error_message}", settings)
         return
-    if error is None or info.user_cron_id is None:
+    if error is None or info.user_cron_id is None or info.status == "skipped":
         return
     with session_scope(settings) as session:
         cron = session.get(UserCron, info.user_cron_id)

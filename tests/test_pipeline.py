@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from core import crons, db, jobs, tenants
+from core import crons, crypto, db, jobs, tenants
 from core.models import ProcessedMessage, TenantInfo, Thread
 from core.pipeline import run_tenant
 from core.settings import Settings
-from tests.mail_support import folder_expectations
+from core.viewer import Viewer
+from tests.fakes.fake_gmail import FakeGmail
+from tests.mail_support import connect_tenant, folder_expectations
 
 ACTOR = "test"
 
@@ -110,3 +113,36 @@ def test_run_now_records_the_real_work_in_job_runs(
     assert run.status == "ok", run.error_message
     assert (run.emails_fetched, run.threads_created) == (messages, thread_keys)
     assert run.duration_s is not None and run.duration_s > 0
+
+
+def test_a_tenant_over_gmail_quota_is_skipped_without_counting_as_failing(
+    configure: Callable[..., Settings], fake_gmail: FakeGmail, tmp_path: Path
+) -> None:
+    settings = configure(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'mailcron.db'}",
+        SECRET_KEY=crypto.new_key(),
+        GOOGLE_API_ENDPOINT=fake_gmail.url,
+        GOOGLE_BATCH_URI=fake_gmail.batch_uri,
+        GOOGLE_TOKEN_URI=fake_gmail.token_uri,
+        GMAIL_RETRY_ATTEMPTS="2",
+        GMAIL_RETRY_BASE_SECONDS="0.001",
+        MAX_CONSECUTIVE_FAILURES="2",
+    )
+    db.upgrade(settings)
+    connect_tenant(fake_gmail, settings, user_id="gina", email="gina@acme.example")
+    crons.create_or_update_cron(
+        user_id="gina", email="gina@acme.example", actor=ACTOR, settings=settings
+    )
+    # Every try of three ticks in a row answered 429: more than the failure limit.
+    fake_gmail.fail_next("getProfile", 429, count=3 * settings.gmail_retry_attempts)
+
+    limited = [
+        jobs.run_now(user_id="gina", actor=ACTOR, settings=settings) for _ in range(3)
+    ]
+    after = jobs.run_now(user_id="gina", actor=ACTOR, settings=settings)
+
+    assert [(r.status, r.error_kind) for r in limited] == [("skipped", "quota")] * 3
+    assert "quota exceeded for gina" in (limited[0].error_message or "")
+    cron = crons.get_cron(user_id="gina", viewer=Viewer.admin(), settings=settings)
+    assert (cron.status, cron.consecutive_failures) == ("active", 0)
+    assert after.status == "ok", after.error_message

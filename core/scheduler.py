@@ -7,7 +7,7 @@ every change made in this process, and by polling for changes made elsewhere.
 Every process keeps the jobs (so the console can show the schedule), but only the
 holder of the lease runs them; the others stand by. The lease is renewed by a
 heartbeat thread, which also polls for changes, resumes paused crons on time and
-prunes old runs.
+prunes old runs and closed threads once a day.
 
 APScheduler hands due jobs to our executor with every missed fire time; the
 executor coalesces them into one run if the latest is within the grace period and
@@ -207,13 +207,21 @@ class Scheduler:
         for user_id in crons.resume_due(now, self.settings):
             log.info("cron of tenant %s resumed on time", user_id)
         if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
-            pruned = runs.prune_runs(settings=self.settings, now=now)
             self._last_prune = now
-            log.info(
-                "pruned %d run(s) older than %d days",
-                pruned,
-                self.settings.run_retention_days,
-            )
+            self._prune(now)
+
+    def _prune(self, now: datetime) -> None:
+        # Imported here: the assistant's modules load LangGraph, which only the
+        # leader's daily prune needs, not every process that keeps a schedule.
+        from core.agent.threads import prune_threads
+
+        pruned = runs.prune_runs(settings=self.settings, now=now)
+        log.info(
+            "pruned %d run(s) older than %d days",
+            pruned,
+            self.settings.run_retention_days,
+        )
+        prune_threads(settings=self.settings, now=now)
 
     # --- reconcile ----------------------------------------------------------------
 

@@ -49,6 +49,11 @@ def _build(settings: Settings) -> Engine:
     kwargs: dict[str, Any] = {}
     if _api_key(settings):
         kwargs["api_key"] = _api_key(settings)
+    if settings.llm_model.partition(":")[0] in PROVIDER_KEYS:
+        # The SDKs' own defaults wait ten minutes and retry on their own; a run
+        # checks its time limit only between emails, and ModelEngine retries.
+        kwargs["timeout"] = settings.http_timeout_seconds
+        kwargs["max_retries"] = 0
     try:
         model = init_chat_model(settings.llm_model, **kwargs)
     except (ImportError, ValueError) as err:

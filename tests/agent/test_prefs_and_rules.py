@@ -157,20 +157,30 @@ def test_engine_for_rules_is_the_rules_engine(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("model_name", "setting", "attribute"),
+    ("model_name", "setting", "attribute", "timeout"),
     [
-        ("openai:gpt-4o-mini", "openai_api_key", "openai_api_key"),
-        ("anthropic:claude-haiku-4-5", "anthropic_api_key", "anthropic_api_key"),
+        ("openai:gpt-4o-mini", "openai_api_key", "openai_api_key", "request_timeout"),
+        (
+            "anthropic:claude-haiku-4-5",
+            "anthropic_api_key",
+            "anthropic_api_key",
+            "default_request_timeout",
+        ),
     ],
 )
-def test_engine_for_chat_model_gets_key_from_settings(
-    tmp_path, model_name: str, setting: str, attribute: str
+def test_engine_for_chat_model_gets_key_and_timeout_from_settings(
+    tmp_path, model_name: str, setting: str, attribute: str, timeout: str
 ) -> None:
     settings = load_settings(
-        data_dir=tmp_path, llm_model=model_name, **{setting: "key-from-settings"}
+        data_dir=tmp_path,
+        llm_model=model_name,
+        http_timeout_seconds=7,
+        **{setting: "key-from-settings"},
     )
 
     engine = engine_for(settings)
 
     assert engine.name == "model"
     assert getattr(engine.model, attribute).get_secret_value() == "key-from-settings"
+    assert getattr(engine.model, timeout) == 7
+    assert engine.model.max_retries == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from core.settings import Settings
 from tests.conftest import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
@@ -25,3 +26,13 @@ def test_the_readme_screenshot_is_a_png_of_the_overview() -> None:
 
     assert picture.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(picture) > 20_000
+
+
+def test_the_settings_table_lists_exactly_the_settings() -> None:
+    table = README.read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+
+    first_cells = [row.split("|")[1] for row in rows]
+    named = {name for cell in first_cells for name in re.findall(r"`(\w+)`", cell)}
+
+    assert named == {name.upper() for name in Settings.model_fields}

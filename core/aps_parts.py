@@ -14,19 +14,30 @@ from core import cron_expr
 
 
 class CrontabTrigger(BaseTrigger):
-    """An APScheduler trigger with standard crontab meaning (see core.cron_expr)."""
+    """An APScheduler trigger with standard crontab meaning (see core.cron_expr).
 
-    def __init__(self, expr: str, timezone: str) -> None:
+    It fires `offset_s` seconds after each nominal time; `nominal()` gives the
+    nominal time back, which is what a run records as `scheduled_for`."""
+
+    def __init__(self, expr: str, timezone: str, offset_s: int = 0) -> None:
         self.expr = expr
         self.timezone = timezone
+        self.offset = timedelta(seconds=offset_s)
         self._spec = cron_expr.parse(expr, allow_seconds=True)
         self._zone = cron_expr.get_zone(timezone)
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        after = previous_fire_time or now - timedelta(microseconds=1)
-        return cron_expr.next_fire(self._spec, self._zone, after)
+        if previous_fire_time is not None:
+            after = previous_fire_time - self.offset
+        else:
+            after = now - self.offset - timedelta(microseconds=1)
+        nominal = cron_expr.next_fire(self._spec, self._zone, after)
+        return nominal + self.offset if nominal is not None else None
+
+    def nominal(self, fire_time: datetime) -> datetime:
+        return fire_time - self.offset
 
     def __str__(self) -> str:
         return f"crontab[{self.expr} {self.timezone}]"

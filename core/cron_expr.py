@@ -15,6 +15,7 @@ and both give generic errors where users need one specific sentence per mistake.
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -275,3 +276,15 @@ def describe(expr: str) -> str:
         return get_description(expr.strip(), options)
     except Exception:  # cron-descriptor raises its own family plus plain errors
         return expr
+
+
+def start_offset(cron_id: str, expr: str, spread_seconds: int) -> int:
+    """Seconds after each nominal fire time that this cron's ticks start.
+
+    Minute-level (5-field) crons get a stable offset below `spread_seconds` from
+    their id, so tenants sharing a schedule do not all start in the same second;
+    a seconds schedule already says when to start and gets none."""
+    if spread_seconds <= 0 or len(expr.split()) != 5:
+        return 0
+    digest = hashlib.blake2b(cron_id.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % spread_seconds

@@ -51,6 +51,7 @@ class Entry:
     user_id: str
     schedule: str
     timezone: str
+    offset_s: int = 0
 
 
 @dataclass
@@ -235,7 +236,7 @@ class Scheduler:
         with self._lock:
             self._version = crons.version(self.settings)
             wanted = {
-                row.cron_id: Entry(row.id, row.user_id, row.schedule, row.timezone)
+                row.cron_id: self._entry(row)
                 for row in crons.active_crons(self.settings)
             }
             changed = 0
@@ -255,8 +256,14 @@ class Scheduler:
             )
         return changed
 
+    def _entry(self, row: Any) -> Entry:
+        offset = cron_expr.start_offset(
+            row.cron_id, row.schedule, self.settings.tick_spread_seconds
+        )
+        return Entry(row.id, row.user_id, row.schedule, row.timezone, offset)
+
     def _put_job(self, cron_id: str, entry: Entry) -> None:
-        trigger = CrontabTrigger(entry.schedule, entry.timezone)
+        trigger = CrontabTrigger(entry.schedule, entry.timezone, entry.offset_s)
         if cron_id in self._entries:
             self.aps.reschedule_job(cron_id, trigger=trigger)
         else:
@@ -278,8 +285,10 @@ class Scheduler:
         entry = self._entries.get(cron_id)
         if entry is None or not self.is_leader or not run_times:
             return
-        latest = run_times[-1]
-        late = (utcnow() - latest).total_seconds()
+        # Fire times carry the cron's start offset; a run records the nominal time.
+        started_by = run_times[-1]
+        latest = started_by - timedelta(seconds=entry.offset_s)
+        late = (utcnow() - started_by).total_seconds()
         if late > self.settings.misfire_grace_seconds:
             self._record_missed(entry, latest, len(run_times), late)
             return
@@ -335,7 +344,9 @@ class Scheduler:
             )
             if since is None:
                 continue
-            missed = _fires_between(entry, since, now)
+            offset = timedelta(seconds=entry.offset_s)
+            fires = _fires_between(entry, since, now - offset)
+            missed = [fire + offset for fire in fires]
             if missed:
                 self.executor.pool.submit(self._dispatch, cron_id, missed)
 

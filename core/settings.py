@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     min_interval_seconds: int = 60
     misfire_grace_seconds: int = 300
     lease_seconds: int = 30
+    # Minute-level crons start a fixed 0..N-1 s after their minute, by tenant, so
+    # a thousand every-minute tenants do not all claim their tick in one second.
+    tick_spread_seconds: int = 30
     worker_pool_size: int = 8
     run_time_limit_seconds: int = 600
     max_consecutive_failures: int = 10
@@ -130,6 +133,14 @@ class Settings(BaseSettings):
     def _check_positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("tick_spread_seconds")
+    @classmethod
+    def _check_spread(cls, value: int) -> int:
+        # Below a minute, so a tick never starts after the next minute's nominal time.
+        if not 0 <= value <= 59:
+            raise ValueError("must be between 0 (no spread) and 59 seconds")
         return value
 
     @model_validator(mode="after")

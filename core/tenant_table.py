@@ -19,7 +19,7 @@ from core import cron_expr, db
 from core.errors import InvalidInput
 from core.metrics import COUNTED_STATUSES, FAILED_STATUSES
 from core.models import JobRun, Thread, User, UserCron
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from core.timeutil import utcnow
 from core.viewer import Viewer
 
@@ -42,6 +42,7 @@ COLUMNS = [
     "schedule",
     "description",
     "timezone",
+    "start_offset_s",
     "next_run",
     "last_run_status",
     "last_run_at",
@@ -114,6 +115,7 @@ def tenant_page(
             user_crons.c.status.label("cron_status"),
             user_crons.c.pause_reason,
             user_crons.c.resume_at,
+            user_crons.c.cron_id,
             user_crons.c.schedule,
             user_crons.c.timezone,
         ).select_from(joined),
@@ -134,7 +136,8 @@ def tenant_page(
         ids = [row.user_id for row in page]
         last = _last_runs(conn, ids)
         day = _day_figures(conn, ids, now - timedelta(days=1))
-    records = [_record(row, last, day, now) for row in page]
+    spread = (settings or get_settings()).tick_spread_seconds
+    records = [_record(row, last, day, now, spread) for row in page]
     frame = pd.DataFrame(records, columns=COLUMNS)
     return TenantPage(rows=frame, total=int(total), offset=offset, limit=limit)
 
@@ -185,9 +188,14 @@ def _record(
     last: dict[str, sa.Row],
     day: dict[str, tuple[int, int, int]],
     now: datetime,
+    spread: int,
 ) -> dict[str, object]:
     last_run = last.get(row.user_id)
     counted, failed, created = day.get(row.user_id, (0, 0, 0))
+    offset = None
+    if row.schedule:
+        offset = cron_expr.start_offset(row.cron_id, row.schedule, spread)
+    next_run = _next_run(row, now)
     return {
         "user_id": row.user_id,
         "email": row.email,
@@ -199,7 +207,9 @@ def _record(
         "schedule": row.schedule,
         "description": cron_expr.describe(row.schedule) if row.schedule else None,
         "timezone": row.timezone,
-        "next_run": _next_run(row, now),
+        "start_offset_s": offset,
+        # When the tick really starts: the nominal time plus the cron's offset.
+        "next_run": next_run + timedelta(seconds=offset or 0) if next_run else None,
         "last_run_status": last_run.status if last_run else None,
         "last_run_at": _aware(last_run.started_at) if last_run else None,
         "last_run_duration_s": last_run.duration_s if last_run else None,

@@ -30,6 +30,13 @@ def _scheduler() -> None:
         st.caption(f"Scheduled jobs run in {view.holder}.")
 
     st.subheader("Next ten fire times")
+    if settings.tick_spread_seconds:
+        st.caption(
+            "Minute-level crons start a fixed 0 to "
+            f"{settings.tick_spread_seconds - 1} s after their minute, different per "
+            "tenant (TICK_SPREAD_SECONDS), so tenants on one schedule do not all "
+            "start at once; these times include it."
+        )
     if not view.next_fires:
         st.info("Nothing is scheduled: add a tenant or resume a paused cron.")
         return

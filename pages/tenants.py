@@ -95,6 +95,12 @@ def _table(page: tenant_table.TenantPage) -> None:
             "last_run_duration_s": st.column_config.NumberColumn(
                 "last run (s)", format="%.2f"
             ),
+            "start_offset_s": st.column_config.NumberColumn(
+                "starts at (s)",
+                help="Seconds after each scheduled minute that this tenant's tick "
+                "starts: a fixed spread, so tenants on one schedule do not all start "
+                "at once. Next run includes it.",
+            ),
         },
     )
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.cron_expr import describe, next_fire_times, validate
+from core.aps_parts import CrontabTrigger
+from core.cron_expr import describe, next_fire_times, start_offset, validate
 from core.errors import InvalidInput
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -121,3 +122,42 @@ def test_validate_accepts_seconds_only_below_a_minute_minimum() -> None:
     spec = validate("*/2 * * * * *", "UTC", 1)
 
     assert spec.seconds == tuple(range(0, 60, 2))
+
+
+def test_start_offsets_are_stable_below_the_spread_and_cover_it() -> None:
+    ids = [f"cron-{i}" for i in range(1000)]
+
+    offsets = [start_offset(cron_id, "* * * * *", 30) for cron_id in ids]
+
+    assert offsets == [start_offset(cron_id, "* * * * *", 30) for cron_id in ids]
+    assert set(offsets) == set(range(30))
+    # Spread evenly enough that no second holds more than twice its share.
+    assert max(offsets.count(second) for second in range(30)) < 2 * 1000 / 30
+
+
+def test_seconds_schedules_and_a_zero_spread_get_no_offset() -> None:
+    assert start_offset("cron-1", "*/2 * * * * *", 30) == 0
+    assert {start_offset(f"c{i}", "0 9 * * *", 0) for i in range(50)} == {0}
+
+
+def test_trigger_fires_its_offset_after_each_nominal_time() -> None:
+    trigger = CrontabTrigger("*/5 * * * *", "Europe/Berlin", offset_s=17)
+    now = datetime(2026, 3, 2, 8, 1, 30, tzinfo=UTC)
+
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, now)
+
+    assert first == datetime(2026, 3, 2, 8, 5, 17, tzinfo=UTC)
+    assert second == datetime(2026, 3, 2, 8, 10, 17, tzinfo=UTC)
+    assert first is not None and trigger.nominal(first) == datetime(
+        2026, 3, 2, 8, 5, tzinfo=UTC
+    )
+
+
+def test_trigger_still_fires_a_minute_whose_offset_has_not_passed() -> None:
+    trigger = CrontabTrigger("* * * * *", "UTC", offset_s=40)
+    now = datetime(2026, 3, 2, 8, 1, 30, tzinfo=UTC)
+
+    assert trigger.get_next_fire_time(None, now) == datetime(
+        2026, 3, 2, 8, 1, 40, tzinfo=UTC
+    )

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from core import crons, crypto, db
-from core.cron_expr import next_fire_times
+from core.cron_expr import next_fire_times, start_offset
 from core.jobs import TickOutcome
 from core.scheduler import Scheduler
 from core.settings import Settings
@@ -367,3 +367,24 @@ def test_status_reports_role_entries_and_next_fires(fast, started) -> None:
     assert [name for name, _ in status.next_fires] == ["olivia", "theo"]
     assert status.last_heartbeat is not None
     assert (status.missed_last_hour, status.skipped_last_hour) == (0, 0)
+
+
+def test_minute_crons_start_at_their_offset_and_record_the_nominal_minute(
+    fast, started
+) -> None:
+    settings = fast(TICK_SPREAD_SECONDS="59")
+    add_cron(settings, "olivia", "*/5 * * * *")
+    scheduler = started(settings, work=no_work)
+    [job] = scheduler.aps.get_jobs()
+    cron = crons.get_cron(user_id="olivia", viewer=Viewer.admin(), settings=settings)
+    offset = start_offset(cron.cron_id, "*/5 * * * *", 59)
+
+    # Started by hand at its fire time, as the executor does when it is due.
+    job.func(*job.args, [job.next_run_time])
+
+    [run] = run_rows(settings, "olivia")
+    assert job.next_run_time - cron.next_runs[0] == timedelta(seconds=offset)
+    assert run.scheduled_for.replace(tzinfo=None) == cron.next_runs[0].replace(
+        tzinfo=None
+    )
+    assert (run.status, run.trigger) == ("ok", "schedule")

@@ -33,6 +33,7 @@ from tests.cli_support import run_cli
             "cannot read",
         ),
         ({"MIN_INTERVAL_SECONDS": "often"}, "MIN_INTERVAL_SECONDS", "valid integer"),
+        ({"TICK_SPREAD_SECONDS": "60"}, "TICK_SPREAD_SECONDS", "between 0"),
     ],
 )
 def test_bad_setting_stops_startup_with_one_line(

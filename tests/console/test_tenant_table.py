@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import pytest
 
-from core import tenant_table
+from core import crons, tenant_table
+from core.cron_expr import next_fire_times, start_offset
 from core.errors import InvalidInput
 from core.settings import Settings
+from core.timeutil import utcnow
 from core.viewer import Viewer
 from tests.console.seed import add_user, seed_world
 
@@ -107,3 +111,15 @@ def test_empty_database_gives_empty_frame_with_columns(settings: Settings) -> No
     page = tenant_table.tenant_page(viewer=ADMIN, settings=settings)
 
     assert page.total == 0 and list(page.rows.columns) == tenant_table.COLUMNS
+
+
+def test_next_run_includes_the_crons_start_offset(world: Settings) -> None:
+    cron = crons.get_cron(user_id="ann", viewer=ADMIN, settings=world)
+    offset = start_offset(cron.cron_id, cron.schedule, world.tick_spread_seconds)
+
+    ann = _rows(tenant_table.tenant_page(viewer=ADMIN, settings=world))["ann"]
+
+    assert ann["start_offset_s"] == offset
+    assert 0 <= offset < world.tick_spread_seconds
+    nominal = next_fire_times(cron.schedule, cron.timezone, utcnow(), 1)[0]
+    assert ann["next_run"] == nominal + timedelta(seconds=offset)

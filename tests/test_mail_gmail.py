@@ -10,13 +10,16 @@ from typing import Any
 
 import pytest
 
-from core import crypto, db
+from core import crypto, db, jobs
+from core.agent import service
 from core.errors import QuotaExceeded, ReauthRequired, TransientError
 from core.mail import source_for
 from core.mail.gmail import send_reply
 from core.mail.record import FetchResult, OutgoingReply
 from core.models import GmailCredential, TenantInfo, User
 from core.settings import Settings
+from core.viewer import Viewer
+from tests.agent.kit import restart
 from tests.fakes.fake_gmail import FakeGmail
 from tests.mail_support import (
     connect_tenant,
@@ -60,11 +63,13 @@ def _tick(
     return result
 
 
-def test_first_sync_reads_recent_inbox_mail_only(gmail, fake_gmail: FakeGmail) -> None:
+def test_first_sync_reads_recent_mail_not_old_or_archived(
+    gmail, fake_gmail: FakeGmail
+) -> None:
     settings, tenant, _ = gmail
     _deliver(fake_gmail, 1, hours_ago=72, tag="old")
     recent = _deliver(fake_gmail, 2, tag="new")
-    fake_gmail.add_message(EMAIL, make_message(subject="archived"), labels=("SENT",))
+    fake_gmail.add_message(EMAIL, make_message(subject="archived"), labels=())
     profile_history = str(fake_gmail.current_history_id(EMAIL))
 
     result = source_for(tenant, settings=settings).fetch({})
@@ -244,14 +249,164 @@ def test_refreshed_token_is_written_back_encrypted(
 
 def test_mail_from_the_tenant_is_marked(gmail, fake_gmail: FakeGmail) -> None:
     settings, tenant, _ = gmail
+    # Gmail files what the tenant sends under SENT only, never INBOX.
     fake_gmail.add_message(
-        EMAIL, make_message(sender=f"Olivia <{EMAIL}>", to="x@y.org")
+        EMAIL, make_message(sender=f"Olivia <{EMAIL}>", to="x@y.org"), labels=("SENT",)
     )
     fake_gmail.add_message(EMAIL, make_message())
 
     result = source_for(tenant, settings=settings).fetch({})
 
     assert sorted(m.from_self for m in result.messages) == [False, True]
+
+
+def test_first_sync_reads_sent_mail_but_no_drafts_spam_or_trash(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    received = fake_gmail.add_message(EMAIL, make_message(subject="question"))
+    sent = fake_gmail.add_message(EMAIL, _from_olivia("answer"), labels=("SENT",))
+    for labels in (("DRAFT",), ("SPAM", "UNREAD"), ("SENT", "TRASH")):
+        fake_gmail.add_message(EMAIL, _from_olivia(" ".join(labels)), labels=labels)
+
+    result = source_for(tenant, settings=settings).fetch({})
+
+    assert sorted(m.id for m in result.messages) == sorted([received, sent])
+    assert [m.from_self for m in result.messages if m.id == sent] == [True]
+    assert fake_gmail.counts["messages.list"] == 1
+
+
+def test_reply_sent_from_gmail_arrives_on_the_next_tick_as_from_self(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    question = fake_gmail.add_message(EMAIL, _question())
+    cursor = _tick(settings, tenant, {}).next_cursor
+    reply = fake_gmail.add_message(EMAIL, _reply_to_question(), labels=("SENT",))
+
+    result = _tick(settings, tenant, cursor)
+
+    [arrived] = result.messages
+    box = fake_gmail.mailboxes[EMAIL]
+    assert arrived.id == reply and arrived.from_self
+    assert arrived.thread_key == box.messages[question].thread_id
+    assert arrived.labels == ("SENT",)
+
+
+def test_gmail_draft_sent_later_arrives_as_from_self(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    fake_gmail.add_message(EMAIL, _question())
+    first = _tick(settings, tenant, {})
+    thread = first.messages[0].thread_key
+    draft_id = send_reply(tenant, _reply(thread), settings=settings, as_draft=True).id
+    # The draft itself is no mail: this tick reads nothing and moves the cursor on.
+    cursor = _tick(settings, tenant, first.next_cursor).next_cursor
+
+    sent = _send_draft_in_gmail(settings, tenant, draft_id)
+    result = _tick(settings, tenant, cursor)
+
+    assert [(m.id, m.from_self) for m in result.messages] == [(sent, True)]
+    assert [m.thread_key for m in result.messages] == [thread]
+
+
+def test_reply_sent_from_gmail_answers_the_thread_awaiting_review(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    olivia = Viewer.tenant(tenant.user_id)
+    fake_gmail.add_message(EMAIL, _question())
+    jobs.run_now(user_id=tenant.user_id, actor="test", settings=settings)
+    [waiting] = service.list_threads(viewer=olivia, settings=settings)
+    fake_gmail.add_message(EMAIL, _reply_to_question(), labels=("SENT",))
+
+    try:
+        run = jobs.run_now(user_id=tenant.user_id, actor="test", settings=settings)
+        [thread] = service.list_threads(viewer=olivia, settings=settings)
+    finally:
+        restart()
+
+    assert waiting.status == "awaiting_review"
+    assert (run.status, run.emails_fetched) == ("ok", 1)
+    assert (thread.thread_id, thread.status) == (waiting.thread_id, "answered")
+
+
+def test_drafts_spam_and_trash_are_not_fetched_and_cost_one_call(
+    gmail, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant, _ = gmail
+    fake_gmail.add_message(EMAIL, _question())
+    first = _tick(settings, tenant, {})
+    send_reply(
+        tenant, _reply(first.messages[0].thread_key), settings=settings, as_draft=True
+    )
+    fake_gmail.add_message(EMAIL, make_message(subject="offer"), labels=("SPAM",))
+    fake_gmail.add_message(EMAIL, _from_olivia("gone"), labels=("SENT", "TRASH"))
+    fake_gmail.reset_counts()
+
+    result = _tick(settings, tenant, first.next_cursor)
+
+    assert result.messages == []
+    assert dict(fake_gmail.counts) == {"history.list": 1}
+
+
+def test_idle_tick_costs_one_history_call(gmail, fake_gmail: FakeGmail) -> None:
+    settings, tenant, _ = gmail
+    _deliver(fake_gmail, 2)
+    fake_gmail.add_message(EMAIL, _from_olivia("sent"), labels=("SENT",))
+    cursor = _tick(settings, tenant, {}).next_cursor
+    fake_gmail.reset_counts()
+
+    idle = _tick(settings, tenant, cursor)
+
+    assert idle.messages == []
+    assert dict(fake_gmail.counts) == {"history.list": 1}
+
+
+def _send_draft_in_gmail(settings: Settings, tenant: TenantInfo, draft_id: str) -> str:
+    """What the tenant's Send button on a Gmail draft does; the sent message's id."""
+    from core.mail.credentials import load_credentials
+    from core.mail.gmail_client import build_service
+
+    credentials = load_credentials(user_id=tenant.user_id, settings=settings)
+    drafts = build_service(credentials, settings=settings).users().drafts()
+    return str(drafts.send(userId="me", body={"id": draft_id}).execute()["id"])
+
+
+def _from_olivia(subject: str) -> bytes:
+    return make_message(subject=subject, sender=f"Olivia <{EMAIL}>", to="x@y.org")
+
+
+def _question() -> bytes:
+    return make_message(
+        sender="Carol Jones <carol@partner.example>",
+        subject="Quarterly numbers",
+        body="Can you send me the quarterly numbers by Friday?",
+        message_id="<q1@partner.example>",
+    )
+
+
+def _reply_to_question() -> bytes:
+    return make_message(
+        sender=f"Olivia <{EMAIL}>",
+        to="carol@partner.example",
+        subject="Re: Quarterly numbers",
+        body="They come Friday morning.",
+        message_id="<a1@acme.example>",
+        in_reply_to="<q1@partner.example>",
+    )
+
+
+def _reply(thread_key: str) -> OutgoingReply:
+    return OutgoingReply(
+        thread_key=thread_key,
+        to=("carol@partner.example",),
+        subject="Re: Quarterly numbers",
+        body="They come Friday morning.",
+        in_reply_to="<q1@partner.example>",
+        references=("<q1@partner.example>",),
+    )
 
 
 @pytest.mark.parametrize("padded", [False, True])
@@ -291,8 +446,9 @@ def test_send_reply_sends_in_thread_with_reply_headers(
         references=("<plan@example.org>",),
     )
 
-    sent_id = send_reply(tenant, reply, settings=settings)
-    draft_id = send_reply(tenant, reply, settings=settings, as_draft=True)
+    sent_id = send_reply(tenant, reply, settings=settings).id
+    draft = send_reply(tenant, reply, settings=settings, as_draft=True)
+    draft_id = draft.id
 
     sent = fake_gmail.mailboxes[EMAIL].messages[sent_id]
     headers = message_from_bytes(sent.raw)
@@ -300,6 +456,7 @@ def test_send_reply_sends_in_thread_with_reply_headers(
     assert headers["In-Reply-To"] == "<plan@example.org>"
     assert headers["References"] == "<plan@example.org>"
     assert draft_id.startswith("r")
+    assert fake_gmail.mailboxes[EMAIL].messages[draft.message_id].labels == ["DRAFT"]
     assert fake_gmail.counts["drafts.create"] == 1
 
 

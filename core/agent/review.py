@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from langgraph.types import Command
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from core import audit
@@ -22,7 +23,7 @@ from core.db import session_scope
 from core.errors import Conflict, InvalidInput, UnknownTenant
 from core.mail.outbox import write_reply
 from core.mail.record import OutgoingReply
-from core.models import TenantInfo, Thread, User
+from core.models import ProcessedMessage, TenantInfo, Thread, User
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
 from core.viewer import Viewer
@@ -47,12 +48,13 @@ def approve_draft(
         config = run_config(tenant, thread_id)
         values = graph_for(settings).get_state(config).values
         reply = build_reply(values, text if text is not None else values.get("draft"))
-        send(tenant, reply, settings=settings)
+        sent_id = send(tenant, reply, settings=settings)
     except Exception:
         # Nothing went out: release the claim so the draft can be approved again.
         _set_status(settings, thread_id, "sending", "awaiting_review")
         raise
 
+    _remember_sent(settings, owner, thread_id, sent_id)
     # Known limit: a crash right here leaves the thread "sending" with the reply
     # already sent; it is never sent twice, but a person must close the thread.
     action = {"action": "approve" if text is None else "edit", "text": text}
@@ -177,7 +179,8 @@ def build_reply(values: dict[str, Any], body: str | None) -> OutgoingReply:
     )
 
 
-def send(tenant: TenantInfo, reply: OutgoingReply, *, settings: Settings) -> None:
+def send(tenant: TenantInfo, reply: OutgoingReply, *, settings: Settings) -> str | None:
+    """Send (or draft) the reply; the id of the message the mailbox now holds."""
     if tenant.mail_source == "folder":
         write_reply(
             settings=settings,
@@ -186,11 +189,33 @@ def send(tenant: TenantInfo, reply: OutgoingReply, *, settings: Settings) -> Non
             from_address=tenant.email,
             from_name=tenant.display_name,
         )
-        return
+        return None
 
     # Imported here: the Gmail client is heavy and folder tenants never need it.
-    from core.mail.gmail import send_reply  # type: ignore[import-not-found]
+    from core.mail.gmail import send_reply
 
-    send_reply(
+    made = send_reply(
         tenant, reply, settings=settings, as_draft=settings.send_mode == "gmail_draft"
     )
+    return made.message_id
+
+
+def _remember_sent(
+    settings: Settings, owner: str, thread_id: str, message_id: str | None
+) -> None:
+    # Our own reply comes back on the next tick as the tenant's sent mail; it is
+    # recorded as processed now so it does not reopen the thread it answered.
+    if message_id is None:
+        return
+    try:
+        with session_scope(settings) as session:
+            session.add(
+                ProcessedMessage(
+                    owner=owner,
+                    message_id=message_id,
+                    thread_id=thread_id,
+                    outcome="sent_by_review",
+                )
+            )
+    except IntegrityError:
+        log.debug("sent message %s of %s was already seen", message_id, owner)

@@ -1,16 +1,19 @@
-"""The Gmail source: first a bounded sync of recent INBOX mail, then history.
+"""The Gmail source: first a bounded sync of recent mail, then history.
+
+The source reads mail that arrived in INBOX and mail the tenant sent (SENT): a sent
+message marks its thread as answered. Drafts, spam and trash are never read.
 
 The cursor holds Gmail's `history_id`. The first tick lists the last
-INITIAL_SYNC_HOURS of INBOX with the profile's historyId read *before* listing, so
-mail arriving during the listing shows up again in history instead of being lost.
-Gmail keeps history ids for about a week; a 404 on a stale id falls back to the
-same bounded full sync, and already processed ids are skipped.
+INITIAL_SYNC_HOURS of INBOX and SENT with the profile's historyId read *before*
+listing, so mail arriving during the listing shows up again in history instead of
+being lost. Gmail keeps history ids for about a week; a 404 on a stale id falls
+back to the same bounded full sync, and already processed ids are skipped.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -38,11 +41,19 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 INBOX = "INBOX"
+SENT = "SENT"
 CURSOR_KEY = "history_id"
+# A draft was never sent, and spam or trash is not mail to answer.
+UNWANTED = frozenset({"DRAFT", "SPAM", "TRASH"})
+# Gmail's search braces mean "any of"; messages.list leaves out spam and trash.
+INBOX_OR_SENT = "{in:inbox in:sent}"
+# Without a label filter history also carries drafts and chats; large pages keep
+# a busy mailbox to few calls, and a call costs the same whatever its size.
+HISTORY_PAGE_SIZE = 500
 
 
 class GmailSource:
-    """New INBOX messages of one Gmail tenant since the cursor's history id."""
+    """New INBOX and SENT mail of one Gmail tenant since the cursor's history id."""
 
     def __init__(self, tenant: TenantInfo, *, settings: Settings) -> None:
         self.tenant = tenant
@@ -62,23 +73,25 @@ class GmailSource:
             return self._result(caller, ids, {CURSOR_KEY: newest})
 
     def _history(self, caller: GmailCaller, start: str) -> tuple[list[str], str]:
-        """Ids of messages added to INBOX since `start`, and the newest history id."""
+        """Ids of new INBOX or SENT mail since `start`, and the newest history id."""
         users = caller.service.users()
         ids: list[str] = []
         newest, token = start, None
         while True:
+            # history.list takes a single labelId, so one unfiltered call (an idle
+            # tick stays one call) is filtered here instead of one call per label.
             page = caller.call(
                 partial(
                     users.history().list,
                     userId="me",
                     startHistoryId=start,
-                    historyTypes=["messageAdded"],
-                    labelId=INBOX,
+                    historyTypes=["messageAdded", "labelAdded"],
+                    maxResults=HISTORY_PAGE_SIZE,
                     pageToken=token,
                 )
             )
             for record in page.get("history", []):
-                ids.extend(_added_to_inbox(record))
+                ids.extend(_new_mail(record))
             newest = page.get("historyId", newest)
             token = page.get("nextPageToken")
             if not token:
@@ -109,8 +122,7 @@ class GmailSource:
                 partial(
                     users.messages().list,
                     userId="me",
-                    q=f"after:{max(int(since.timestamp()), 0)}",
-                    labelIds=[INBOX],
+                    q=f"after:{max(int(since.timestamp()), 0)} {INBOX_OR_SENT}",
                     maxResults=min(limit, 500),
                     pageToken=token,
                 )
@@ -169,9 +181,22 @@ class GmailSource:
         return replace(record, from_self=True) if mine or "SENT" in labels else record
 
 
-def _added_to_inbox(record: dict[str, Any]) -> list[str]:
-    added = (entry.get("message", {}) for entry in record.get("messagesAdded", []))
-    return [m["id"] for m in added if INBOX in m.get("labelIds", [INBOX])]
+def _new_mail(record: dict[str, Any]) -> list[str]:
+    """Ids in one history record of mail that arrived in INBOX or was sent."""
+    added = [entry.get("message", {}) for entry in record.get("messagesAdded", [])]
+    # Sending a draft can turn the draft's own message into the sent one: Gmail
+    # then records SENT as a label added, not as a message added.
+    added += [
+        entry.get("message", {})
+        for entry in record.get("labelsAdded", [])
+        if SENT in entry.get("labelIds", [])
+    ]
+    return [m["id"] for m in added if _wanted(m.get("labelIds", []))]
+
+
+def _wanted(labels: list[str]) -> bool:
+    present = set(labels)
+    return bool(present & {INBOX, SENT}) and not present & UNWANTED
 
 
 class _Session:
@@ -199,17 +224,24 @@ class _Session:
             )
 
 
+@dataclass(frozen=True)
+class SentReply:
+    """What Gmail made of a reply: `id` is the sent message's, or the draft's (what
+    sending it later needs); `message_id` is the message's either way, the id that
+    history.list reports when the mail comes back on a tick."""
+
+    id: str
+    message_id: str
+
+
 def send_reply(
     tenant: TenantInfo,
     reply: OutgoingReply,
     *,
     settings: Settings,
     as_draft: bool = False,
-) -> str:
-    """Send `reply` in its Gmail thread (or save it as a draft); the Gmail id.
-
-    For a draft the id is the draft's id, which is what sending it later needs.
-    """
+) -> SentReply:
+    """Send `reply` in its Gmail thread, or save it as a draft."""
     body = {"raw": encode_raw(_mime(tenant, reply)), "threadId": reply.thread_key}
     with _Session(tenant, settings) as caller:
         users = caller.service.users()
@@ -225,7 +257,8 @@ def send_reply(
         tenant.user_id,
         reply.thread_key,
     )
-    return str(made["id"])
+    message = made.get("message", made) if as_draft else made
+    return SentReply(id=str(made["id"]), message_id=str(message["id"]))
 
 
 def _mime(tenant: TenantInfo, reply: OutgoingReply) -> bytes:

@@ -150,3 +150,21 @@ def test_edited_approval_sends_the_edited_text_through_gmail(
     assert sent.thread_id == gmail_thread
     assert _parsed(sent).get_content().strip() == edit
     assert (thread.status, thread.draft) == ("answered", edit)
+
+
+@pytest.mark.parametrize("mode", ["send", "gmail_draft"])
+def test_the_next_tick_does_not_reopen_the_thread_our_reply_answered(
+    agent_settings: Settings, fake_gmail: FakeGmail, mode: str
+) -> None:
+    settings = _connect(agent_settings, fake_gmail, send_mode=mode)
+    thread_id, _ = _pending_reply(settings, fake_gmail)
+    approved = service.approve_draft(
+        viewer=OLIVIA, thread_id=thread_id, settings=settings
+    )
+
+    run = jobs.run_now(user_id="olivia", actor="test", settings=settings)
+
+    thread = service.get_thread(viewer=OLIVIA, thread_id=thread_id, settings=settings)
+    assert (run.status, run.emails_fetched) == ("ok", 0)
+    assert (thread.status, thread.draft) == ("answered", approved.draft)
+    assert approved.draft

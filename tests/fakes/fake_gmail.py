@@ -1,7 +1,7 @@
 """A fake Gmail API and Google token endpoint: a real HTTP server on loopback.
 
 It speaks the Gmail v1 JSON shapes for the calls mailcron makes (profile, messages
-list/get/modify/send, drafts.create, threads.get, history.list, the batch endpoint)
+list/get/modify/send, drafts create/send, threads.get, history.list, the batch endpoint)
 and the OAuth token endpoint's refresh grant. Tests drive it through `FakeGmail`:
 add accounts and mail while it runs, inject faults, read request counts.
 
@@ -38,6 +38,7 @@ from tests.fakes.gmail_wire import (
     header_date,
     inner_request,
     json_response,
+    label_groups,
     message_id_of,
     minimal_request,
     page_of,
@@ -100,6 +101,7 @@ class FakeGmail:
                 self._modify,
             ),
             ("POST", self._api(r"drafts"), "drafts.create", self._draft),
+            ("POST", self._api(r"drafts/send"), "drafts.send", self._send_draft),
             ("GET", self._api(r"threads/([^/]+)"), "threads.get", self._thread),
             ("GET", self._api(r"history"), "history.list", self._history_list),
         ]
@@ -311,11 +313,13 @@ class FakeGmail:
 
     def _list(self, request: Request, box: Mailbox) -> Response:
         after, before = time_bounds(request.arg("q") or "")
+        groups = label_groups(request.arg("q") or "")
         labels = request.query.get("labelIds", [])
         found = [
             m
             for m in box.messages.values()
             if all(label in m.labels for label in labels)
+            and all(group & set(m.labels) for group in groups)
             and (labels or not {"SPAM", "TRASH", "DRAFT"} & set(m.labels))
             and (after is None or m.internal_date // 1000 > after)
             and (before is None or m.internal_date // 1000 < before)
@@ -365,13 +369,20 @@ class FakeGmail:
         if stored is None:
             return error_response(404, "Requested entity was not found.")
         body = request.json()
-        added = [x for x in body.get("addLabelIds", []) if x not in stored.labels]
-        removed = [x for x in body.get("removeLabelIds", []) if x in stored.labels]
+        self._relabel(
+            box, stored, body.get("addLabelIds", []), body.get("removeLabelIds", [])
+        )
+        return json_response(200, self.render(stored, minimal_request()))
+
+    def _relabel(
+        self, box: Mailbox, stored: StoredMessage, add: list[str], remove: list[str]
+    ) -> None:
+        added = [x for x in add if x not in stored.labels]
+        removed = [x for x in remove if x in stored.labels]
         stored.labels = [x for x in stored.labels if x not in removed] + added
         for kind, labels in (("labelAdded", added), ("labelRemoved", removed)):
             if labels:
                 box.history.append((next(self._history), kind, stored.id, labels))
-        return json_response(200, self.render(stored, minimal_request()))
 
     def _send(self, request: Request, box: Mailbox) -> Response:
         body = request.json()
@@ -386,6 +397,17 @@ class FakeGmail:
             "message": self.render(stored, minimal_request()),
         }
         return json_response(200, data)
+
+    def _send_draft(self, request: Request, box: Mailbox) -> Response:
+        draft_id = str(request.json().get("id", ""))
+        stored = box.messages.get(draft_id.removeprefix("r"))
+        if stored is None or "DRAFT" not in stored.labels:
+            return error_response(404, "Requested entity was not found.")
+        # Gmail sends the draft's own message: DRAFT gives way to SENT, which
+        # history records as labels removed and added, not as a message added.
+        stored.internal_date = int(datetime.now(UTC).timestamp() * 1000)
+        self._relabel(box, stored, ["SENT"], ["DRAFT"])
+        return json_response(200, self.render(stored, minimal_request()))
 
     def _store_outgoing(
         self, box: Mailbox, body: dict[str, Any], labels: tuple[str, ...]

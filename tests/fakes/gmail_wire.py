@@ -124,6 +124,23 @@ def time_bounds(query: str) -> tuple[int | None, int | None]:
     return bounds.get("after"), bounds.get("before")
 
 
+# Gmail search names for the system labels a query may use with in:.
+SEARCH_LABELS = {"drafts": "DRAFT", "draft": "DRAFT"}
+
+
+def label_groups(query: str) -> list[set[str]]:
+    """The query's in: terms: a message must carry a label of every group.
+
+    A bare `in:x` is a group of one; `{in:x in:y}` is one group, Gmail's "any of".
+    """
+    groups = []
+    for braced, single in re.findall(r"\{([^{}]*)\}|\bin:(\S+)", query):
+        names = re.findall(r"\bin:([^\s{}]+)", braced) if braced else [single]
+        if names:
+            groups.append({SEARCH_LABELS.get(n.lower(), n.upper()) for n in names})
+    return groups
+
+
 def query_time(value: str) -> int:
     if value.lstrip("-").isdigit():
         return int(value)

@@ -128,6 +128,45 @@ def test_error_rate_by_tenant_lists_the_worst_first(seeded: Settings) -> None:
     assert list(frame.error_rate) == [1.0, 0.5, 0.25]
 
 
+FAILURES = ("error", "timeout", "abandoned")
+
+
+def _seed_failing_tenants(settings: Settings) -> None:
+    """t01..t12: tenant tNN failed NN of its 12 runs today; zed never failed.
+
+    Noise that must not count: t01's 30 errors are two days old and t02's 20
+    skipped ticks are neither runs nor failures; either would lift them into
+    the worst ten."""
+    rows = []
+    for n in range(1, 13):
+        statuses = [FAILURES[i % 3] for i in range(n)] + ["ok"] * (12 - n)
+        rows += [(f"t{n:02}", NOW - timedelta(minutes=1), s) for s in statuses]
+    rows += [("zed", NOW - timedelta(minutes=1), "ok")] * 12
+    rows += [("t01", NOW - timedelta(days=2), "error")] * 30
+    rows += [("t02", NOW - timedelta(minutes=2), "skipped")] * 20
+    with db.session_scope(settings) as session:
+        for user_id, at, status in rows:
+            session.add(
+                JobRun(user_id=user_id, scheduled_for=at, started_at=at, status=status)
+            )
+
+
+def test_error_rate_by_tenant_returns_exactly_the_worst_ten(
+    settings: Settings,
+) -> None:
+    _seed_failing_tenants(settings)
+
+    frame = metrics.error_rate_by_tenant(
+        viewer=ADMIN, since=NOW - timedelta(days=1), settings=settings
+    )
+
+    worst = range(12, 2, -1)
+    assert list(frame.user_id) == [f"t{n:02}" for n in worst]
+    assert list(frame.errors) == list(worst)
+    assert list(frame.runs) == [12] * 10
+    assert list(frame.error_rate) == pytest.approx([n / 12 for n in worst])
+
+
 def test_threads_per_tenant_counts_created_threads(seeded: Settings) -> None:
     ever = metrics.threads_per_tenant(viewer=ADMIN, settings=seeded)
     today = metrics.threads_per_tenant(

@@ -33,6 +33,11 @@ def open_page(name: str, user: dict[str, object] | None = None) -> AppTest:
     return at
 
 
+def signed_in(email: str) -> dict[str, object]:
+    """What st.user holds for someone signed in with a verified `email`."""
+    return {"is_logged_in": True, "email": email, "email_verified": True}
+
+
 def table(at: AppTest, index: int = 0) -> pd.DataFrame:
     return at.dataframe[index].value
 

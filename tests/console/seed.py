@@ -56,6 +56,32 @@ def add_run(
         )
 
 
+def add_run_row(
+    settings: Settings,
+    user_id: str,
+    started: datetime,
+    status: str = "ok",
+    *,
+    kind: str | None = None,
+    message: str | None = None,
+) -> int:
+    """One run like `add_run`, with an error kind and message; returns its id."""
+    row = JobRun(
+        user_id=user_id,
+        scheduled_for=started,
+        started_at=started,
+        finished_at=started,
+        status=status,
+        duration_s=1.0,
+        error_kind=kind,
+        error_message=message,
+    )
+    with db.session_scope(settings) as session:
+        session.add(row)
+        session.flush()
+        return int(row.id or 0)
+
+
 def add_thread(settings: Settings, owner: str, created: datetime) -> None:
     with db.session_scope(settings) as session:
         session.add(
@@ -68,6 +94,37 @@ def add_thread(settings: Settings, owner: str, created: datetime) -> None:
                 created_at=created,
             )
         )
+
+
+def add_review_thread(
+    settings: Settings,
+    owner: str,
+    updated: datetime,
+    *,
+    sender: str,
+    triage: str,
+    reason: str,
+    draft: str,
+) -> str:
+    """A thread whose draft awaits review, with everything the page shows set."""
+    thread_id = str(uuid.uuid4())
+    with db.session_scope(settings) as session:
+        session.add(
+            Thread(
+                thread_id=thread_id,
+                owner=owner,
+                source_thread_id=str(uuid.uuid4()),
+                subject=f"Figures for {owner}",
+                sender=sender,
+                triage=triage,
+                reason=reason,
+                status="awaiting_review",
+                draft=draft,
+                created_at=updated,
+                updated_at=updated,
+            )
+        )
+    return thread_id
 
 
 def seed_world(settings: Settings) -> None:

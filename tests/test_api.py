@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from core import db, jobs
+from core import db, jobs, tenants
 from core.models import AuditEvent, User, UserCron
 from core.settings import Settings
 from tests.api_support import TOKEN, serving, with_token
@@ -111,8 +111,12 @@ def test_manage_pauses_resumes_and_deletes_and_status_follows(
 
     assert paused.status_code == 200
     assert paused.json()["cron"]["status"] == "paused"
+    assert paused.json()["cron"]["tenant_status"] == "active"
     assert paused.json()["cron"]["next_run"] is None
-    assert status.json()["status"] == "paused"
+    assert (status.json()["status"], status.json()["tenant_status"]) == (
+        "paused",
+        "active",
+    )
     assert status.json()["last_run"] == {
         "status": "ok",
         "emails_fetched": 0,
@@ -125,8 +129,31 @@ def test_manage_pauses_resumes_and_deletes_and_status_follows(
     assert gone.status_code == 404
     assert gone.json() == {"detail": "Tenant 'olivia' has no cron."}
     with db.session_scope(api_settings) as session:
-        actors = set(session.exec(select(AuditEvent.actor)).all())
+        # The run now above is the test's own doing, audited under its name.
+        actors = set(
+            session.exec(
+                select(AuditEvent.actor).where(AuditEvent.action != "cron.run_now")
+            ).all()
+        )
     assert actors == {"api"}
+
+
+def test_status_of_a_tenant_needing_reauth_keeps_the_two_statuses_apart(
+    api: httpx.Client, api_settings: Settings
+) -> None:
+    api.post("/api/webhooks/gmail-connected", json=OLIVIA)
+    tenants.set_tenant_status(
+        user_id="olivia", status="needs_reauth", actor="test", settings=api_settings
+    )
+
+    status = api.get("/api/cron/status", params={"user_id": "olivia"})
+
+    assert status.status_code == 200
+    assert (status.json()["status"], status.json()["tenant_status"]) == (
+        "active",
+        "needs_reauth",
+    )
+    assert status.json()["next_run"].endswith("T09:00:00+00:00")
 
 
 CALLS = (

@@ -16,7 +16,7 @@ from core.backfill import backfill_owner_metadata
 from core.models import ProcessedMessage, Thread
 from core.settings import Settings
 from tests.agent.kit import add_tenant, record, restart
-from tests.cli_support import cli_json
+from tests.cli_support import cli, cli_json, record_lines
 
 STRIP_OWNER = {
     "sqlite": "UPDATE checkpoints SET metadata = "
@@ -102,3 +102,23 @@ def test_backfill_sets_owners_from_the_mail_they_came_from(
     assert {item.config["configurable"]["thread_id"] for item in tagged} == {
         t for t, owner in old_deployment.items() if owner == "theo"
     }
+
+
+def test_backfill_without_json_prints_the_counts(
+    settings: Settings, old_deployment: dict[str, str]
+) -> None:
+    checkpoints = sum(1 for _ in get_checkpointer(settings).list(None))
+    restart()
+
+    dry = cli(settings, "backfill-owner-metadata", "--dry-run")
+    done = cli(settings, "backfill-owner-metadata")
+
+    counts = {
+        "threads updated": "3",
+        "threads unresolved": "1",
+        "checkpoints updated": str(checkpoints),
+        "checkpoints unresolved": "0",
+    }
+    assert dry.returncode == done.returncode == 0, dry.stderr + done.stderr
+    assert record_lines(dry.stdout) == counts | {"dry run": "True"}
+    assert record_lines(done.stdout) == counts | {"dry run": "False"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from core import crons, db, jobs, provisioning
+from core import crons, db, jobs, provisioning, tenants
 from core.models import AuditEvent, User, UserCron
 from core.settings import Settings
 from core.timeutil import utcnow
@@ -106,11 +106,15 @@ def test_create_user_cron_with_a_mailbox_prints_readable_lines(
     )
 
     lines = record_lines(result.stdout)
+    next_run = datetime.fromisoformat(lines["next run"])
     assert result.returncode == 0, result.stderr
+    assert (lines["user id"], lines["email"]) == ("theo", "theo@acme.example")
     assert lines["schedule"] == "* * * * *"
     assert lines["description"] == "Every minute"
     assert lines["timezone"] == "UTC"
     assert lines["cron id"].startswith("cron-")
+    assert next_run.utcoffset() == timedelta(0)
+    assert utcnow() < next_run <= utcnow() + timedelta(minutes=1)
     with db.session_scope(sqlite_settings) as session:
         theo = session.get(User, "theo")
     assert (theo.mail_source, theo.mailbox_path) == ("folder", str(mailbox))
@@ -157,7 +161,8 @@ def test_cron_pause_status_resume_delete_round_trip(settings: Settings) -> None:
 
     assert (paused["status"], paused["next_run"]) == ("paused", None)
     assert set(status) == CRON_KEYS | {"last_run"}
-    assert status["status"] == "paused" and status["last_run"] is None
+    assert (status["status"], status["tenant_status"]) == ("paused", "active")
+    assert status["last_run"] is None
     assert resumed["status"] == "active"
     assert datetime.fromisoformat(resumed["next_run"]).weekday() == 0
     assert deleted == {"user_id": "olivia", "deleted": True}
@@ -174,6 +179,35 @@ def test_cron_pause_status_resume_delete_round_trip(settings: Settings) -> None:
         assert session.get(User, "olivia") is not None
     assert actions[-3:] == ["cron.pause", "cron.resume", "cron.delete"]
     assert (pause.actor, pause.after["pause_reason"]) == ("cli", "on holiday")
+
+
+def test_cron_status_of_a_tenant_needing_reauth_keeps_the_two_statuses_apart(
+    settings: Settings,
+) -> None:
+    _provision(settings, "olivia", schedule="0 9 * * 1", timezone="Europe/Berlin")
+    tenants.set_tenant_status(
+        user_id="olivia", status="needs_reauth", actor="test", settings=settings
+    )
+
+    as_json, readable = cli_many(
+        settings,
+        ("cron", "status", "--user-id", "olivia", "--json"),
+        ("cron", "status", "--user-id", "olivia"),
+    )
+
+    status = json.loads(as_json.stdout)
+    lines = record_lines(readable.stdout)
+    next_run = datetime.fromisoformat(lines["next run"])
+    assert (status["status"], status["tenant_status"]) == ("active", "needs_reauth")
+    assert readable.returncode == 0, readable.stderr
+    assert (lines["user id"], lines["email"]) == ("olivia", "olivia@acme.example")
+    assert (lines["status"], lines["tenant status"]) == ("active", "needs_reauth")
+    assert lines["description"] == "At 09:00, only on Monday"
+    assert lines["next run"] == status["next_run"]
+    assert (next_run.weekday(), next_run.hour, next_run.minute) == (0, 9, 0)
+    assert next_run.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
+    assert utcnow() < next_run <= utcnow() + timedelta(days=7)
+    assert lines["last run"] == "-"
 
 
 def test_cron_list_shows_each_cron_with_its_last_run(

@@ -17,7 +17,15 @@ from core.mail.outbox import outbox_dir
 from core.models import Thread, User
 from core.settings import Settings
 from tests.agent.kit import add_tenant, record, restart
-from tests.cli_support import cli, cli_json, cli_many, error_line, record_lines
+from tests.cli_support import (
+    cli,
+    cli_env,
+    cli_json,
+    cli_many,
+    error_line,
+    record_lines,
+    run_cli,
+)
 
 RUN_KEYS = {"status", "emails_fetched", "threads_created", "duration_s", "error"}
 
@@ -75,6 +83,33 @@ def test_run_processes_new_mail_and_exits_1_when_the_run_fails(
         f"Mailbox folder {gone} does not exist."
     )
     restart()
+
+
+def test_run_that_hits_the_time_limit_exits_1_and_says_timeout(
+    sqlite_settings: Settings, mail_data: Path
+) -> None:
+    # Every Enron mailbox at once: about a thousand messages, many seconds of work
+    # against a limit of one second (the smallest RUN_TIME_LIMIT_SECONDS allows).
+    provisioning.provision_cron(
+        user_id="olivia",
+        email="olivia@acme.example",
+        actor="test",
+        settings=sqlite_settings,
+        mailbox=str(mail_data / "enron"),
+    )
+    env = cli_env(sqlite_settings, RUN_TIME_LIMIT_SECONDS="1")
+
+    result = run_cli(
+        sqlite_settings.data_dir.parent, "run", "--user-id", "olivia", env=env
+    )
+
+    lines = record_lines(result.stdout)
+    assert result.returncode == 1, result.stderr
+    assert lines["status"] == "timeout"
+    assert lines["error"] == "-"
+    assert float(lines["duration s"]) >= 1
+    assert int(lines["threads created"]) < int(lines["emails fetched"])
+    assert len(_thread_rows(sqlite_settings, "olivia")) == int(lines["threads created"])
 
 
 def _pending(settings: Settings) -> dict[str, str]:

@@ -21,6 +21,9 @@ from tests.oauth_support import google_settings, stored_rows
 
 ACTOR = "admin:ada@example.com"
 ACCOUNT = "Alice.Liddell@Example.com"
+# Written out, not taken from core: a changed grant must fail here, not pass silently.
+READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 
 
 @pytest.fixture
@@ -76,7 +79,7 @@ def test_connect_asks_google_for_offline_consent_with_pkce(
     assert asked["prompt"] == "consent"
     assert asked["include_granted_scopes"] == "true"
     assert asked["code_challenge_method"] == "S256"
-    assert asked["scope"].split() == list(oauth.SCOPES)
+    assert sorted(asked["scope"].split(" ")) == [COMPOSE, READONLY]
     assert asked["redirect_uri"] == gsettings.oauth_redirect_uri
 
 
@@ -147,7 +150,7 @@ def test_connect_denied_on_the_consent_page_stores_nothing(
 def test_connect_without_the_compose_scope_is_refused_and_revoked(
     gsettings: Settings, fake_gmail: FakeGmail
 ) -> None:
-    fake_gmail.oauth.consent.scopes = [oauth.SCOPES[0]]
+    fake_gmail.oauth.consent.scopes = [READONLY]
 
     with pytest.raises(InvalidInput, match="gmail.compose"):
         _connect(fake_gmail, gsettings)
@@ -161,7 +164,7 @@ def test_connect_with_extra_granted_scopes_is_accepted(
     gsettings: Settings, fake_gmail: FakeGmail
 ) -> None:
     profile = "https://www.googleapis.com/auth/userinfo.email"
-    fake_gmail.oauth.consent.scopes = [*oauth.SCOPES, profile]
+    fake_gmail.oauth.consent.scopes = [READONLY, COMPOSE, profile]
 
     connected = _connect(fake_gmail, gsettings)
 

@@ -8,17 +8,22 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+from streamlit.testing.v1 import AppTest
 
-from core import crypto, db, oauth
+from core import crypto, db, jobs, oauth, tenants
 from core.cli import main
-from core.errors import DecryptionFailed
+from core.errors import DecryptionFailed, ReauthRequired
 from core.key_rotation import rotate_key
+from core.mail import source_for
 from core.mail.credentials import load_credentials
 from core.settings import Settings
+from tests.cli_support import cli_many
+from tests.console.pages_kit import open_page
 from tests.fakes.fake_gmail import FakeGmail
 from tests.oauth_support import google_env, google_settings
 
 ACCOUNT = "carol@example.com"
+SECOND_ACCOUNT = "dave@example.com"
 
 
 @pytest.fixture
@@ -33,12 +38,28 @@ def connected(
     caplog.set_level(logging.DEBUG)
     url = f"sqlite:///{tmp_path / 'data' / 'mailcron.db'}"
     settings = google_settings(configure, url, fake_gmail, tmp_path, monkeypatch)
-    fake_gmail.oauth.consent.account = ACCOUNT
+    _connect(settings, fake_gmail, ACCOUNT)
+    return settings
+
+
+def _connect(settings: Settings, fake_gmail: FakeGmail, account: str) -> None:
+    fake_gmail.oauth.consent.account = account
     answer = fake_gmail.oauth.visit(oauth.start_connect(settings=settings))
     oauth.finish_connect(
         settings=settings, state=answer["state"], code=answer["code"], actor="admin:t"
     )
-    return settings
+
+
+def _secrets(fake_gmail: FakeGmail) -> list[str]:
+    """Every token the fake Google has handed out so far."""
+    return [*fake_gmail.access_tokens, *fake_gmail.refresh_tokens]
+
+
+def _page_text(at: AppTest) -> str:
+    """Everything the page sends to the browser: each element, each table as CSV."""
+    parts = [str(node.proto) for block in (at.main, at.sidebar) for node in block]
+    parts.extend(frame.value.to_csv() for frame in at.dataframe)
+    return "\n".join(parts)
 
 
 def _database_bytes(settings: Settings) -> bytes:
@@ -70,18 +91,23 @@ def test_tokens_are_neither_in_the_database_file_nor_in_the_logs(
 
 
 def test_rotate_key_lets_the_old_key_go(
-    connected: Settings, configure: Callable[..., Settings], fake_gmail: FakeGmail
+    connected: Settings, fake_gmail: FakeGmail
 ) -> None:
+    _connect(connected, fake_gmail, SECOND_ACCOUNT)
     old, new = connected.secret_key, crypto.new_key()
     both = connected.model_copy(update={"secret_key": f"{new},{old}"})
 
     result = rotate_key(settings=both)
 
     only_new = connected.model_copy(update={"secret_key": new})
-    credentials = load_credentials(user_id=ACCOUNT, settings=only_new)
-    assert result.rotated == [ACCOUNT]
+    only_old = connected.model_copy(update={"secret_key": old})
+    assert sorted(result.rotated) == [ACCOUNT, SECOND_ACCOUNT]
     assert result.unreadable == []
-    assert fake_gmail.refresh_tokens[str(credentials.refresh_token)] == ACCOUNT
+    for account in (ACCOUNT, SECOND_ACCOUNT):
+        credentials = load_credentials(user_id=account, settings=only_new)
+        assert fake_gmail.refresh_tokens[str(credentials.refresh_token)] == account
+        with pytest.raises(DecryptionFailed):
+            load_credentials(user_id=account, settings=only_old)
 
 
 def test_a_changed_key_without_the_old_one_names_the_tenant(
@@ -137,3 +163,62 @@ def test_rotate_key_command_re_encrypts_with_the_newest_key(
     assert status == 0
     assert "1 Gmail tokens now use the newest key." in capsys.readouterr().out
     assert load_credentials(user_id=ACCOUNT, settings=only_new).refresh_token
+
+
+def test_tokens_are_not_in_the_tenant_and_cron_commands_output(
+    connected: Settings, fake_gmail: FakeGmail
+) -> None:
+    secrets = _secrets(fake_gmail)
+
+    results = cli_many(
+        connected,
+        ("tenant", "show", "--user-id", ACCOUNT, "--json"),
+        ("cron", "status", "--user-id", ACCOUNT, "--json"),
+        ("tenant", "show", "--user-id", ACCOUNT),
+        ("cron", "status", "--user-id", ACCOUNT),
+    )
+
+    assert len(secrets) == 2
+    for result in results:
+        assert result.returncode == 0, result.stderr
+        assert ACCOUNT in result.stdout  # the output is about the connected tenant
+        for secret in secrets:
+            assert secret not in result.stdout
+            assert secret not in result.stderr
+
+
+def test_tokens_are_not_on_the_tenants_page(
+    connected: Settings, fake_gmail: FakeGmail
+) -> None:
+    secrets = _secrets(fake_gmail)
+
+    at = open_page("tenants")
+
+    shown = _page_text(at)
+    # The table's CSV row: user id, email, mail source, tenant and cron status.
+    assert f"{ACCOUNT},{ACCOUNT},gmail,active,active," in shown
+    for secret in secrets:
+        assert secret not in shown
+
+
+def test_reauth_error_names_the_cause_but_not_the_tokens(
+    connected: Settings, fake_gmail: FakeGmail
+) -> None:
+    secrets = _secrets(fake_gmail)
+    fake_gmail.expire_access_tokens()
+    fake_gmail.revoke(next(iter(fake_gmail.refresh_tokens)))
+    tenant = tenants.get_tenant(user_id=ACCOUNT, settings=connected)
+
+    with pytest.raises(ReauthRequired) as raised:
+        source_for(tenant, settings=connected).fetch({})
+    run = jobs.run_now(user_id=ACCOUNT, actor="test", settings=connected)
+    at = open_page("tenants")
+
+    shown = _page_text(at)
+    assert "invalid_grant" in str(raised.value)
+    assert run.status == "error"
+    assert run.error_message == str(raised.value)
+    assert f"paused: Needs reauthorisation: {raised.value}" in shown
+    for secret in secrets:
+        assert secret not in str(raised.value)
+        assert secret not in shown

@@ -26,6 +26,16 @@ DEMO_MAILBOXES = Path(__file__).parent / "demo_mail"
 ACTOR = "demo"
 # Enough to see every tenant work each minute without a thousand-message backlog.
 MAX_TENANTS = 50
+# Rules most mailboxes have a use for, so the demo shows rules firing beside the
+# built-in triage: calendar mail and reminders are worth a look, not a reply.
+DEMO_RULES = [
+    {
+        "name": "calendar",
+        "action": "notify",
+        "subject_keywords": ["invitation:", "updated invitation", "canceled event"],
+    },
+    {"name": "reminders", "action": "notify", "subject_keywords": ["reminder:"]},
+]
 
 
 @dataclass(frozen=True)
@@ -88,8 +98,12 @@ def load_demo(
 
 def _load_one(box: Mailbox, drip: int | None, settings: Settings) -> TenantInfo:
     prefs = default_prefs(box.name) | {
-        "background": f"{box.name} reads this mailbox with mailcron's demo.",
-        "response_style": "friendly",
+        "background": (
+            f"{box.name} ({box.email}) reads this mailbox with mailcron's demo; "
+            "replies are drafts for review, never sent on their own."
+        ),
+        "rules": DEMO_RULES,
+        "response_style": "friendly and brief",
     }
     tenant = tenants.create_or_update_tenant(
         user_id=box.user_id,

@@ -26,7 +26,8 @@ def demo_notice(viewer: Viewer, settings: Settings) -> None:
     text.info(
         f"Demo loaded: {len(loaded)} demo tenants ({names}) read invented mailboxes "
         "on an every-minute cron, with new mail arriving each tick. Runs, threads "
-        "and charts fill in over the first minutes.",
+        "and charts fill in over the first minutes. To add your own tenant, use "
+        "Connect Gmail, or Add a folder tenant on Tenants & crons.",
         icon=":material/science:",
     )
     if button.button("Remove demo tenants", key="remove-demo", type="secondary"):

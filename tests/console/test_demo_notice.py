@@ -24,7 +24,8 @@ def test_admin_sees_the_demo_notice_and_removes_the_demo(
     assert notice == [
         f"Demo loaded: 3 demo tenants ({names}) read invented mailboxes on an "
         "every-minute cron, with new mail arriving each tick. Runs, threads and "
-        "charts fill in over the first minutes."
+        "charts fill in over the first minutes. To add your own tenant, use Connect "
+        "Gmail, or Add a folder tenant on Tenants & crons."
     ]
 
     at.button(key="remove-demo").click().run()

@@ -22,8 +22,10 @@ import pytest
 import sqlalchemy as sa
 
 from core import crons, crypto, db, demo, jobs, metrics, tenants
+from core.agent.runtime import graph_for
+from core.mail.folder import message_files, read_file
 from core.mail.threading import normalise_subject
-from core.models import JobRun, ProcessedMessage, Thread, User
+from core.models import JobRun, ProcessedMessage, TenantInfo, Thread, User
 from core.scheduler import Scheduler
 from core.settings import Settings
 from core.viewer import Viewer
@@ -116,6 +118,8 @@ def test_enron_mail_over_gmail_is_processed_once_per_message_by_the_scheduler(
     scheduler.shutdown(timeout=10)
 
     _assert_each_message_once(settings, delivered)
+    fetched = _rows(settings, sa.select(sa.func.sum(JobRun.emails_fetched)))[0][0]
+    assert fetched == sum(len(ids) for ids in delivered.values())
     _assert_threads_match_the_source(settings, fake_gmail, addresses)
     _assert_no_cross_tenant_threads(settings, delivered)
     _assert_metrics_match_the_database(settings)
@@ -184,6 +188,21 @@ def _assert_metrics_match_the_database(settings: Settings) -> None:
     assert summary.threads_created == sum(threads.values())
     assert dict(zip(per_tenant.user_id, per_tenant.threads, strict=True)) == threads
 
+    statuses = metrics.tenants_by_status(viewer=ADMIN, settings=settings)
+    per_minute = metrics.runs_per_minute(viewer=ADMIN, since=since, settings=settings)
+    worst = metrics.error_rate_by_tenant(viewer=ADMIN, since=since, settings=settings)
+    all_runs = _rows(settings, sa.select(sa.func.count()).select_from(JobRun))[0][0]
+    failed = _rows(
+        settings,
+        sa.select(sa.func.count()).where(JobRun.status.in_(metrics.FAILED_STATUSES)),
+    )[0][0]
+    assert dict(zip(statuses.status, statuses.tenants, strict=True)) == {
+        "active": len(threads)
+    }
+    assert int(per_minute.runs.sum()) == all_runs
+    assert (summary.errors, int(worst.errors.sum())) == (failed, failed)
+    assert sorted(worst.user_id) == sorted(threads)
+
 
 def _assert_an_idle_tick_costs_one_cheap_call(
     settings: Settings, fake: FakeGmail, owners: list[str]
@@ -244,12 +263,43 @@ def test_enron_mail_from_folders_drips_in_over_several_scheduled_ticks(
 
     threads = Counter(r.owner for r in _rows(settings, sa.select(Thread.owner)))
     assert threads == {u: keys for u, (_, keys) in wanted.items()}
+    _assert_empty_subjects_stand_alone(settings, loaded)
     fetched = _rows(
         settings,
         sa.select(JobRun.user_id, JobRun.emails_fetched).where(JobRun.status == "ok"),
     )
     assert max(r.emails_fetched for r in fetched) == 60
     assert sum(r.emails_fetched for r in fetched) == sum(m for m, _ in wanted.values())
+
+
+def _assert_empty_subjects_stand_alone(
+    settings: Settings, loaded: list[TenantInfo]
+) -> None:
+    """A message with an empty subject that replies to nothing has its own thread."""
+    thread_of = {
+        (row.owner, row.message_id): row.thread_id
+        for row in _rows(
+            settings,
+            sa.select(
+                ProcessedMessage.owner,
+                ProcessedMessage.message_id,
+                ProcessedMessage.thread_id,
+            ),
+        )
+    }
+    members = Counter(thread_of.values())
+    lonely = 0
+    for tenant in loaded:
+        for path in message_files(Path(tenant.mailbox_path or "")):
+            record = read_file(path).record
+            if record is None or normalise_subject(record.subject):
+                continue
+            if record.in_reply_to or record.references:
+                continue
+            lonely += 1
+            assert members[thread_of[(tenant.user_id, record.id)]] == 1, path
+    # The Enron mail has such messages, so this is not vacuously true.
+    assert lonely > 0
 
 
 def test_killing_the_worker_mid_tick_loses_and_duplicates_nothing(
@@ -290,6 +340,24 @@ def test_killing_the_worker_mid_tick_loses_and_duplicates_nothing(
     assert len(threads) == thread_keys
     assert statuses["abandoned"] == 1
     assert statuses["running"] == 0
+    _assert_conversations_hold_each_message_once(settings, "all")
+
+
+def _assert_conversations_hold_each_message_once(
+    settings: Settings, owner: str
+) -> None:
+    """The checkpointed conversation of every thread: its messages, none twice."""
+    by_thread: dict[str, set[str]] = {}
+    query = sa.select(ProcessedMessage.thread_id, ProcessedMessage.message_id).where(
+        ProcessedMessage.owner == owner
+    )
+    for row in _rows(settings, query):
+        by_thread.setdefault(row.thread_id, set()).add(row.message_id)
+    graph = graph_for(settings)
+    for thread_id, message_ids in by_thread.items():
+        state = graph.get_state({"configurable": {"thread_id": thread_id}})
+        ids = [email["id"] for email in state.values["emails"]]
+        assert sorted(ids) == sorted(message_ids), thread_id
 
 
 def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:

@@ -247,10 +247,14 @@ def send_reply(
         users = caller.service.users()
         if as_draft:
             made = caller.call(
-                lambda: users.drafts().create(userId="me", body={"message": body})
+                lambda: users.drafts().create(userId="me", body={"message": body}),
+                idempotent=False,
             )
         else:
-            made = caller.call(lambda: users.messages().send(userId="me", body=body))
+            made = caller.call(
+                lambda: users.messages().send(userId="me", body=body),
+                idempotent=False,
+            )
     log.info(
         "%s reply for %s in thread %s",
         "drafted" if as_draft else "sent",

@@ -80,6 +80,10 @@ def _retryable(err: BaseException) -> bool:
     return status is not None and (status == 429 or status >= 500)
 
 
+def _quota_answer(err: BaseException) -> bool:
+    return status_of(err) == 429
+
+
 class GmailCaller:
     """Runs Gmail requests for one tenant with retries and typed errors."""
 
@@ -88,9 +92,27 @@ class GmailCaller:
         self.user_id = user_id
         self.settings = settings
 
-    def call(self, make_request: Callable[[], Any]) -> Any:
-        """Execute `make_request()` with retries; a fresh request object each try."""
-        return self._retrying(lambda: make_request().execute(num_retries=0))
+    def call(self, make_request: Callable[[], Any], *, idempotent: bool = True) -> Any:
+        """Execute `make_request()` with retries; a fresh request object each try.
+
+        A request that is not `idempotent` (a send) goes again only after a 429,
+        which Gmail answers before doing anything: after a 5xx or a lost answer
+        the mail may already be out, and a retry could send it twice."""
+
+        def execute() -> Any:
+            return make_request().execute(num_retries=0)
+
+        if idempotent:
+            return self._retrying(execute)
+        try:
+            return self._retrying(execute, retry_when=_quota_answer)
+        except HttpError as err:
+            if (status_of(err) or 0) < 500:
+                raise
+            raise TransientError(
+                f"Gmail answered {status_of(err)} while sending for {self.user_id}; "
+                "the reply may have gone out, so look in Sent before trying again."
+            ) from err
 
     def fetch_batch(self, requests: dict[str, Any]) -> dict[str, Any]:
         """Run {key: request} as batch requests; {key: response}; 404s are left out.
@@ -150,12 +172,16 @@ class GmailCaller:
         batch.execute()
         return failed
 
-    def _retrying(self, action: Callable[[], T]) -> T:
+    def _retrying(
+        self,
+        action: Callable[[], T],
+        retry_when: Callable[[BaseException], bool] = _retryable,
+    ) -> T:
         base = self.settings.gmail_retry_base_seconds
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.gmail_retry_attempts),
             wait=wait_exponential_jitter(multiplier=base, max=base * 32, jitter=base),
-            retry=retry_if_exception(_retryable),
+            retry=retry_if_exception(retry_when),
             before_sleep=self._log_retry,
             reraise=False,
         )

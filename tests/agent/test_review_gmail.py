@@ -14,7 +14,7 @@ import pytest
 
 from core import jobs
 from core.agent import service
-from core.errors import Conflict
+from core.errors import Conflict, TransientError
 from core.settings import Settings
 from core.timeutil import utcnow
 from core.viewer import Viewer
@@ -168,3 +168,34 @@ def test_the_next_tick_does_not_reopen_the_thread_our_reply_answered(
     assert (run.status, run.emails_fetched) == ("ok", 0)
     assert (thread.status, thread.draft) == ("answered", approved.draft)
     assert approved.draft
+
+
+def test_a_send_answered_500_is_not_retried_and_the_draft_still_waits(
+    agent_settings: Settings, fake_gmail: FakeGmail
+) -> None:
+    settings = _connect(agent_settings, fake_gmail, gmail_retry_base_seconds=0.001)
+    thread_id, _ = _pending_reply(settings, fake_gmail)
+    fake_gmail.fail_next("messages.send", 500)
+
+    with pytest.raises(TransientError, match="look in Sent before trying again"):
+        service.approve_draft(viewer=OLIVIA, thread_id=thread_id, settings=settings)
+
+    thread = service.get_thread(viewer=OLIVIA, thread_id=thread_id, settings=settings)
+    assert fake_gmail.counts["messages.send"] == 1
+    assert thread.status == "awaiting_review"
+
+
+def test_a_send_answered_429_goes_again_and_sends_once(
+    agent_settings: Settings, fake_gmail: FakeGmail
+) -> None:
+    settings = _connect(agent_settings, fake_gmail, gmail_retry_base_seconds=0.001)
+    thread_id, _ = _pending_reply(settings, fake_gmail)
+    fake_gmail.fail_next("messages.send", 429)
+
+    thread = service.approve_draft(
+        viewer=OLIVIA, thread_id=thread_id, settings=settings
+    )
+
+    assert fake_gmail.counts["messages.send"] == 2
+    assert len(_outgoing(fake_gmail, "SENT")) == 1
+    assert thread.status == "answered"

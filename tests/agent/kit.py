@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from core import db
 from core.agent.checkpoint import close_checkpointers
@@ -100,3 +103,43 @@ class ScriptedChatModel(BaseChatModel):
             return schema.model_validate(item)
 
         return RunnableLambda(answer)
+
+
+class ToolCallingChatModel(BaseChatModel):
+    """Answers the way a provider's tool-calling API does; LangChain does the parsing.
+
+    `with_structured_output` is LangChain's own: it binds the schema as a tool, and
+    each scripted answer comes back as the JSON arguments of a call to that tool,
+    which LangChain's parser reads into the schema. `received` keeps every prompt.
+    """
+
+    answers: list[dict[str, Any]] = []
+    received: list[list[BaseMessage]] = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "tool-calling"
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Runnable:
+        return self.bind(
+            tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.received.append(list(messages))
+        call = {
+            "id": f"call_{len(self.received)}",
+            "type": "function",
+            "function": {
+                "name": kwargs["tools"][0]["function"]["name"],
+                "arguments": json.dumps(self.answers.pop(0)),
+            },
+        }
+        message = AIMessage(content="", additional_kwargs={"tool_calls": [call]})
+        return ChatResult(generations=[ChatGeneration(message=message)])

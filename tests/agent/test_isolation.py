@@ -1,6 +1,11 @@
-"""Isolation: every read and review function shows a tenant only their own threads."""
+"""Isolation: a tenant sees and reviews only their own threads, drafts and runs.
+
+An admin sees every tenant's.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +18,8 @@ from core.agent import service
 from core.agent.runtime import thread_id_for
 from core.agent.threads import UnknownThread
 from core.errors import InvalidInput
-from core.models import Thread
+from core.models import JobRun, Thread
+from core.runs import list_runs
 from core.settings import Settings
 from core.viewer import Viewer
 from tests.agent.kit import add_tenant, record
@@ -98,55 +104,151 @@ def test_list_threads_refuses_bad_filters(agent_sqlite: Settings, bad: dict) -> 
         service.list_threads(viewer=OLIVIA, settings=agent_sqlite, **bad)
 
 
-tenants = st.sampled_from(["olivia", "theo", "oscar", "ann"])
+TENANTS = ["olivia", "theo", "oscar", "ann"]
+tenants = st.sampled_from(TENANTS)
+viewers = st.one_of(tenants.map(Viewer.tenant), st.just(Viewer.admin()))
+# (owner, source thread, whether it holds a draft awaiting review)
 threads = st.lists(
-    st.tuples(tenants, st.sampled_from(["a", "b", "c", "shared"])),
+    st.tuples(tenants, st.sampled_from(["a", "b", "c", "shared"]), st.booleans()),
     min_size=1,
     max_size=12,
-    unique=True,
+    unique_by=lambda row: row[:2],
 )
-
-
-@hypothesis_settings(
+PROPERTY = hypothesis_settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(rows=threads, viewer_id=tenants, asked=st.none() | tenants)
-def test_no_read_function_leaks_another_owners_thread(
-    agent_sqlite: Settings,
-    rows: list[tuple[str, str]],
-    viewer_id: str,
-    asked: str | None,
-) -> None:
-    with db.session_scope(agent_sqlite) as session:
+
+
+def _sees(viewer: Viewer, owner: str, asked: str | None = None) -> bool:
+    """Whether a row of `owner` comes back: their own (an admin: all), then `asked`."""
+    return viewer.may_see(owner) and asked in (None, owner)
+
+
+def _draft_text(owner: str, key: str) -> str:
+    return f"Reply of {owner} in thread {key}"
+
+
+def _store_threads(settings: Settings, rows: list[tuple[str, str, bool]]) -> None:
+    with db.session_scope(settings) as session:
         session.execute(sa.delete(Thread))
-        for owner, key in rows:
+        for owner, key, has_draft in rows:
             session.add(
                 Thread(
                     thread_id=thread_id_for(owner, key),
                     owner=owner,
                     source_thread_id=key,
+                    status="awaiting_review" if has_draft else "awaiting_ack",
+                    draft=_draft_text(owner, key) if has_draft else None,
                 )
             )
-    viewer = Viewer.tenant(viewer_id)
+
+
+def _drafts_read(
+    settings: Settings, viewer: Viewer, rows: list[tuple[str, str, bool]]
+) -> dict[tuple[str, str], str | None]:
+    """The draft `get_thread` shows the viewer, for every thread it shows at all."""
+    shown = {}
+    for owner, key, _has_draft in rows:
+        try:
+            thread = service.get_thread(
+                viewer=viewer, thread_id=thread_id_for(owner, key), settings=settings
+            )
+        except UnknownThread:
+            continue
+        shown[owner, key] = thread.draft
+    return shown
+
+
+@PROPERTY
+@given(rows=threads, viewer=viewers, asked=st.none() | tenants)
+def test_no_read_function_leaks_another_owners_thread_or_draft(
+    agent_sqlite: Settings,
+    rows: list[tuple[str, str, bool]],
+    viewer: Viewer,
+    asked: str | None,
+) -> None:
+    _store_threads(agent_sqlite, rows)
 
     listed = service.list_threads(
         viewer=viewer, user_id=asked, limit=500, settings=agent_sqlite
     )
-    readable = set()
-    for owner, key in rows:
-        try:
-            service.get_thread(
-                viewer=viewer,
-                thread_id=thread_id_for(owner, key),
-                settings=agent_sqlite,
-            )
-            readable.add((owner, key))
-        except UnknownThread:
-            pass
+    pending = service.list_threads(
+        viewer=viewer,
+        user_id=asked,
+        status="awaiting_review",
+        limit=500,
+        settings=agent_sqlite,
+    )
+    drafts_read = _drafts_read(agent_sqlite, viewer, rows)
 
-    own = {(owner, key) for owner, key in rows if owner == viewer_id}
-    own_listed = own if asked in (None, viewer_id) else set()
-    assert {(t.owner, t.source_thread_id) for t in listed} == own_listed
-    assert readable == own
+    assert {(t.owner, t.source_thread_id) for t in listed} == {
+        (owner, key) for owner, key, _has_draft in rows if _sees(viewer, owner, asked)
+    }
+    assert {(t.owner, t.source_thread_id, t.draft) for t in pending} == {
+        (owner, key, _draft_text(owner, key))
+        for owner, key, has_draft in rows
+        if has_draft and _sees(viewer, owner, asked)
+    }
+    assert drafts_read == {
+        (owner, key): _draft_text(owner, key) if has_draft else None
+        for owner, key, has_draft in rows
+        if viewer.may_see(owner)
+    }
+
+
+@PROPERTY
+@given(rows=threads, viewer=viewers)
+def test_no_one_approves_or_rejects_a_draft_they_cannot_see(
+    agent_sqlite: Settings, rows: list[tuple[str, str, bool]], viewer: Viewer
+) -> None:
+    _store_threads(agent_sqlite, rows)
+    hidden = [
+        thread_id_for(owner, key)
+        for owner, key, has_draft in rows
+        if has_draft and not viewer.may_see(owner)
+    ]
+
+    for thread_id in hidden:
+        for action in (service.approve_draft, service.reject_draft):
+            with pytest.raises(UnknownThread):
+                action(viewer=viewer, thread_id=thread_id, settings=agent_sqlite)
+
+    with db.session_scope(agent_sqlite) as session:
+        stored = session.execute(
+            sa.select(
+                Thread.owner, Thread.source_thread_id, Thread.status, Thread.draft
+            )
+        ).all()
+    assert set(stored) == {
+        (owner, key, "awaiting_review", _draft_text(owner, key))
+        if has_draft
+        else (owner, key, "awaiting_ack", None)
+        for owner, key, has_draft in rows
+    }
+
+
+@PROPERTY
+@given(owners=st.lists(tenants, min_size=1, max_size=12), viewer=viewers)
+def test_list_runs_shows_a_tenant_only_their_own_and_an_admin_all(
+    agent_sqlite: Settings, owners: list[str], viewer: Viewer
+) -> None:
+    first = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    ticks = [(owner, first + timedelta(minutes=i)) for i, owner in enumerate(owners)]
+    with db.session_scope(agent_sqlite) as session:
+        session.execute(sa.delete(JobRun))
+        for owner, at in ticks:
+            session.add(
+                JobRun(user_id=owner, scheduled_for=at, started_at=at, status="ok")
+            )
+
+    seen = {
+        asked: list_runs(viewer=viewer, user_id=asked, limit=500, settings=agent_sqlite)
+        for asked in [None, *TENANTS]
+    }
+
+    for asked, runs in seen.items():
+        assert [(run.user_id, run.scheduled_for) for run in runs] == [
+            (owner, at) for owner, at in reversed(ticks) if _sees(viewer, owner, asked)
+        ]

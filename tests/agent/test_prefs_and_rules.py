@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from core.agent.decision import TenantView
+from core.agent import service
+from core.agent.decision import Decision, TenantView
+from core.agent.dryrun import read_email
 from core.agent.engines import engine_for
 from core.agent.prefs import default_prefs, validate_prefs
 from core.agent.rules_engine import RulesEngine
 from core.errors import ConfigError, InvalidInput
-from core.settings import load_settings
-from tests.agent.kit import record
+from core.settings import Settings, load_settings
+from core.viewer import Viewer
+from tests.agent.kit import add_tenant, record
 
 OLIVIA = "olivia@acme.example"
+KAY = "kay.mann@enron.com"
+# Rahil Jafry to Kay Mann, "RE: Cogentrix": how Enron will market the Kenansville
+# plant's power at a "bogie price". Nothing in it asks Kay anything: notify.
+COGENTRIX = "enron/mann-k/282.eml"
 
 
-def _decide(rules: list[dict] | None = None, **email: object):
-    prefs = validate_prefs({"name": "Olivia Owner", "rules": rules or []})
-    tenant = TenantView(user_id="olivia", email=OLIVIA, prefs=prefs)
-    return RulesEngine().triage(
-        tenant=tenant, conversation=[record(id="m1", **email).as_dict()]
-    )
+def _decide(rules: list[dict] | None = None, **email: object) -> Decision:
+    return _triage(record(id="m1", **email).as_dict(), rules)
+
+
+def _triage(
+    email: dict,
+    rules: list[dict] | None,
+    *,
+    user_id: str = "olivia",
+    address: str = OLIVIA,
+    name: str = "Olivia Owner",
+) -> Decision:
+    prefs = validate_prefs({"name": name, "rules": rules or []})
+    tenant = TenantView(user_id=user_id, email=address, prefs=prefs)
+    return RulesEngine().triage(tenant=tenant, conversation=[email])
+
+
+def _kay_decides(mail_data: Path, rules: list[dict]) -> Decision:
+    """The rules engine's decision on the real Cogentrix mail, as Kay's assistant."""
+    email = read_email(mail_data / COGENTRIX, tenant_email=KAY).as_dict()
+    return _triage(email, rules, user_id="mann-k", address=KAY, name="Kay Mann")
 
 
 def test_default_prefs_validate() -> None:
@@ -113,6 +137,91 @@ def test_first_matching_rule_wins_and_all_matchers_must_match() -> None:
 
     assert (decision.triage, decision.rule) == ("respond", "rule:domain")
     assert decision.draft_to == ["carol@x.example"]
+
+
+def test_real_mail_without_tenant_rules_gets_the_built_in_triage(
+    mail_data: Path,
+) -> None:
+    decision = _kay_decides(mail_data, [])
+
+    assert (decision.triage, decision.rule) == ("notify", "default")
+
+
+def test_subject_keyword_rule_fires_on_real_mail(mail_data: Path) -> None:
+    rules = [
+        {"name": "cogentrix", "action": "respond", "subject_keywords": "COGENTRIX"}
+    ]
+
+    decision = _kay_decides(mail_data, rules)
+
+    assert (decision.triage, decision.rule) == ("respond", "rule:cogentrix")
+    assert decision.reason == "tenant rule 'cogentrix' matched"
+    assert decision.draft_to == ["rahil.jafry@enron.com"]
+    assert decision.draft.startswith("Hi Rahil,")
+    assert decision.draft.endswith("Best,\nKay Mann")
+
+
+def test_body_keyword_rule_fires_on_real_mail(mail_data: Path) -> None:
+    rules = [
+        {"name": "plant", "action": "ignore", "body_keywords": ["Kenansville plant"]}
+    ]
+
+    decision = _kay_decides(mail_data, rules)
+
+    assert (decision.triage, decision.rule, decision.draft) == (
+        "ignore",
+        "rule:plant",
+        None,
+    )
+    assert decision.reason == "tenant rule 'plant' matched"
+
+
+KEYWORD_RULES = {
+    "by-subject": {
+        "name": "by-subject",
+        "action": "respond",
+        "subject_keywords": ["invoice", "cogentrix"],
+    },
+    "by-body": {"name": "by-body", "action": "ignore", "body_keywords": "bogie price"},
+}
+
+
+@pytest.mark.parametrize(
+    ("order", "triage"),
+    [(["by-subject", "by-body"], "respond"), (["by-body", "by-subject"], "ignore")],
+)
+def test_first_matching_keyword_rule_wins_on_real_mail(
+    mail_data: Path, order: list[str], triage: str
+) -> None:
+    missing = {"name": "quallaby", "action": "notify", "body_keywords": "Quallaby"}
+    rules = [missing] + [KEYWORD_RULES[name] for name in order]
+
+    decision = _kay_decides(mail_data, rules)
+
+    assert (decision.triage, decision.rule) == (triage, f"rule:{order[0]}")
+
+
+def test_tenant_keyword_rule_decides_the_stored_thread(
+    agent_sqlite: Settings, mail_data: Path
+) -> None:
+    prefs = {"name": "Kay Mann", "rules": [KEYWORD_RULES["by-subject"]]}
+    kay = add_tenant(agent_sqlite, "mann-k", KAY, prefs=prefs)
+    email = read_email(mail_data / COGENTRIX, tenant_email=KAY)
+
+    outcome = service.process_email(tenant=kay, email=email, settings=agent_sqlite)
+
+    thread = service.get_thread(
+        viewer=Viewer.tenant("mann-k"),
+        thread_id=outcome.thread_id,
+        settings=agent_sqlite,
+    )
+    assert (outcome.triage, thread.status, thread.rule) == (
+        "respond",
+        "awaiting_review",
+        "rule:by-subject",
+    )
+    assert thread.reason == "rule:by-subject: tenant rule 'by-subject' matched"
+    assert thread.draft.endswith("Best,\nKay Mann")
 
 
 def test_question_in_quoted_text_only_is_notify() -> None:

@@ -187,7 +187,12 @@ def shortest_gap_seconds(spec: CronSpec) -> int:
 def validate(expr: str, timezone: str, min_interval_seconds: int) -> CronSpec:
     """Parse and check an expression and timezone for use as a tenant's schedule."""
     spec = parse(expr.strip(), allow_seconds=min_interval_seconds < 60)
-    get_zone(timezone)
+    zone = get_zone(timezone)
+    if next_fire(spec, zone, datetime.now(UTC)) is None:
+        raise InvalidInput(
+            f"The schedule {expr!r} never fires: no date matches both its day and "
+            "month fields."
+        )
     gap = shortest_gap_seconds(spec)
     if gap < min_interval_seconds:
         raise InvalidInput(

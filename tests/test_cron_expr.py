@@ -100,6 +100,8 @@ def test_describe_says_every_five_minutes() -> None:
         ("0 9 * * funday", "UTC", "Unknown day-of-week name 'funday'"),
         ("0 9 * smarch *", "UTC", "Unknown month name 'smarch'"),
         ("0 9 * * *", "Mars/Olympus", "Unknown timezone 'Mars/Olympus'"),
+        ("0 0 31 2 *", "UTC", "'0 0 31 2 *' never fires"),
+        ("0 0 30 2 *", "UTC", "'0 0 30 2 *' never fires"),
     ],
 )
 def test_validate_refuses_with_its_own_message(
@@ -161,3 +163,9 @@ def test_trigger_still_fires_a_minute_whose_offset_has_not_passed() -> None:
     assert trigger.get_next_fire_time(None, now) == datetime(
         2026, 3, 2, 8, 1, 40, tzinfo=UTC
     )
+
+
+def test_validate_accepts_a_leap_day_that_fires_every_four_years() -> None:
+    spec = validate("0 0 29 2 *", "UTC", 60)
+
+    assert spec.days == frozenset({29}) and spec.months == frozenset({2})

@@ -31,7 +31,7 @@ from core.errors import (
     UnknownTenant,
 )
 from core.models import JobRun, TenantInfo, User, UserCron
-from core.runs import RunInfo, one_line, record_skipped, to_info
+from core.runs import RunInfo, one_line, record_skipped, redacted_traceback, to_info
 
 # Readers (console, CLI, API) list runs through the job runner, its public face.
 from core.runs import list_runs as list_runs
@@ -219,7 +219,13 @@ def _run(claim: RunInfo, tenant: TenantInfo, work: Work, settings: Settings) -> 
     except Exception as err:  # a failing tenant must never stop the scheduler
         error = err
         if not isinstance(err, MailcronError):
-            log.exception("run %s of tenant %s failed", claim.id, tenant.user_id)
+            # Not log.exception: the raw traceback could carry a token verbatim.
+            log.error(
+                "run %s of tenant %s failed unexpectedly; the scheduler goes on\n%s",
+                claim.id,
+                tenant.user_id,
+                redacted_traceback(err),
+            )
     duration = time.monotonic() - started
 
     if isinstance(error, QuotaExceeded):

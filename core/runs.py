@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 import uuid
 from datetime import datetime, timedelta
 
@@ -58,6 +59,12 @@ def one_line(message: str) -> str:
     cleaned = SECRET_PATTERN.sub("[redacted]", str(message))
     first = " ".join(cleaned.strip().splitlines()[:1]) or "no message"
     return first[:MESSAGE_LIMIT]
+
+
+def redacted_traceback(err: BaseException) -> str:
+    """The whole traceback of `err`, with anything token-like removed, for the log."""
+    text = "".join(traceback.format_exception(err))
+    return SECRET_PATTERN.sub("[redacted]", text).rstrip()
 
 
 def record_skipped(

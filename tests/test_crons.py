@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core import crons, crypto, db
 from core.errors import InvalidInput, UnknownTenant
@@ -168,3 +168,132 @@ def test_version_changes_with_every_change(settings: Settings) -> None:
     )
 
     assert len({empty, created, crons.version(settings)}) == 3
+
+
+def _with_times(state: dict | None) -> dict | None:
+    """An audited state with its resume time read back as a time."""
+    if state is None or state["resume_at"] is None:
+        return state
+    return {**state, "resume_at": datetime.fromisoformat(state["resume_at"])}
+
+
+def _cron_audit(settings: Settings, user_id: str) -> list[tuple]:
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.user_id == user_id, col(AuditEvent.action).like("cron.%"))
+        .order_by(AuditEvent.id)
+    )
+    with db.session_scope(settings) as session:
+        return [
+            (e.action, e.actor, e.cron_id, _with_times(e.before), _with_times(e.after))
+            for e in session.exec(query)
+        ]
+
+
+def _cron_state(
+    schedule: str, timezone: str, status: str = "active", **pause: object
+) -> dict:
+    return {
+        "status": status,
+        "schedule": schedule,
+        "timezone": timezone,
+        "pause_reason": pause.get("pause_reason"),
+        "resume_at": pause.get("resume_at"),
+    }
+
+
+def test_every_cron_change_is_audited_with_its_actor_before_and_after(
+    settings: Settings,
+) -> None:
+    resume_at = utcnow() + timedelta(hours=2)
+    created = crons.create_or_update_cron(
+        user_id="olivia",
+        email="olivia@acme.example",
+        actor="admin:ana",
+        schedule="0 9 * * *",
+        timezone="Europe/Berlin",
+        settings=settings,
+    )
+    crons.create_or_update_cron(
+        user_id="olivia",
+        email="olivia@acme.example",
+        actor="admin:ben",
+        schedule="0 10 * * *",
+        settings=settings,
+    )
+    crons.reschedule_cron(
+        user_id="olivia",
+        actor="admin:cy",
+        schedule="*/5 * * * *",
+        timezone="America/New_York",
+        settings=settings,
+    )
+    crons.pause_cron(
+        user_id="olivia",
+        actor="admin:dee",
+        reason="holiday",
+        resume_at=resume_at,
+        settings=settings,
+    )
+    crons.resume_cron(user_id="olivia", actor="admin:eve", settings=settings)
+
+    crons.delete_cron(user_id="olivia", actor="admin:fay", settings=settings)
+
+    berlin_9 = _cron_state("0 9 * * *", "Europe/Berlin")
+    berlin_10 = _cron_state("0 10 * * *", "Europe/Berlin")
+    new_york = _cron_state("*/5 * * * *", "America/New_York")
+    paused = _cron_state(
+        "*/5 * * * *",
+        "America/New_York",
+        "paused",
+        pause_reason="holiday",
+        resume_at=resume_at,
+    )
+    assert _cron_audit(settings, "olivia") == [
+        ("cron.create", "admin:ana", created.cron_id, None, berlin_9),
+        ("cron.update", "admin:ben", created.cron_id, berlin_9, berlin_10),
+        ("cron.reschedule", "admin:cy", created.cron_id, berlin_10, new_york),
+        ("cron.pause", "admin:dee", created.cron_id, new_york, paused),
+        ("cron.resume", "admin:eve", created.cron_id, paused, new_york),
+        ("cron.delete", "admin:fay", created.cron_id, new_york, None),
+    ]
+
+
+def test_a_change_that_changes_nothing_is_not_audited(settings: Settings) -> None:
+    add_cron(settings, "olivia", "0 9 * * *")
+    crons.pause_cron(user_id="olivia", actor=ADMIN, reason="away", settings=settings)
+
+    crons.pause_cron(user_id="olivia", actor=ADMIN, reason="away", settings=settings)
+    crons.reschedule_cron(
+        user_id="olivia", actor=ADMIN, schedule="0 9 * * *", settings=settings
+    )
+    crons.resume_cron(user_id="olivia", actor=ADMIN, settings=settings)
+    crons.resume_cron(user_id="olivia", actor=ADMIN, settings=settings)
+
+    actions = [event[0] for event in _cron_audit(settings, "olivia")]
+    assert actions == ["cron.create", "cron.pause", "cron.resume"]
+
+
+def test_resume_on_time_is_audited_as_the_scheduler(settings: Settings) -> None:
+    add_cron(settings, "olivia", "0 9 * * *")
+    resume_at = utcnow() + timedelta(minutes=30)
+    crons.pause_cron(
+        user_id="olivia",
+        actor=ADMIN,
+        reason="lunch",
+        resume_at=resume_at,
+        settings=settings,
+    )
+
+    early = crons.resume_due(resume_at - timedelta(seconds=1), settings)
+    due = crons.resume_due(resume_at, settings)
+
+    action, actor, _, before, after = _cron_audit(settings, "olivia")[-1]
+    assert (early, due) == ([], ["olivia"])
+    assert (action, actor) == ("cron.resume", "scheduler")
+    assert (before["status"], before["pause_reason"], before["resume_at"]) == (
+        "paused",
+        "lunch",
+        resume_at,
+    )
+    assert after == _cron_state("0 9 * * *", "UTC")

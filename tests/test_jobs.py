@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from datetime import timedelta
@@ -17,7 +19,14 @@ from core.models import User
 from core.settings import Settings
 from core.timeutil import utcnow
 from core.viewer import Viewer
-from tests.sched_helpers import ADMIN, add_cron, no_work, run_rows, sleeping
+from tests.sched_helpers import (
+    ADMIN,
+    add_cron,
+    no_work,
+    run_rows,
+    sleeping,
+    wait_until,
+)
 
 
 def _tick(settings: Settings, cron_id: Any, when: Any, work: Any = no_work):
@@ -243,3 +252,98 @@ def test_prune_removes_runs_older_than_retention(settings: Settings) -> None:
     pruned = runs.prune_runs(settings=settings, now=utcnow() + timedelta(days=31))
 
     assert (kept, pruned) == (0, 1)
+
+
+# --- what a run logs ---------------------------------------------------------------
+
+
+def _counting(emails: int, threads: int, timed_out: bool = False):
+    def work(**_: Any) -> TickOutcome:
+        time.sleep(0.05)
+        return TickOutcome(emails, threads, timed_out)
+
+    return work
+
+
+def _failing(**_: Any) -> TickOutcome:
+    raise ValueError("mailbox folder is missing")
+
+
+def _about(caplog: pytest.LogCaptureFixture, user_id: str, level: int) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == level and user_id in record.getMessage()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("work", "status", "emails", "threads"),
+    [
+        (_counting(17, 5), "ok", 17, 5),
+        (_counting(17, 5, timed_out=True), "timeout", 17, 5),
+        (_failing, "error", 0, 0),
+    ],
+    ids=["ok", "timeout", "error"],
+)
+def test_each_run_logs_one_info_line_with_tenant_status_duration_and_counts(
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    work: Any,
+    status: str,
+    emails: int,
+    threads: int,
+) -> None:
+    cron = add_cron(settings, "olivia")
+
+    with caplog.at_level(logging.DEBUG):
+        info = _tick(settings, cron.id, cron.next_runs[0], work)
+
+    [line] = _about(caplog, "olivia", logging.INFO)
+    logged_duration = re.search(r"(\d+\.\d+) ?s\b", line)
+    assert info is not None and info.status == status
+    assert re.search(rf"\b{status}\b", line)
+    assert f"{emails} emails" in line and f"{threads} threads" in line
+    assert logged_duration is not None
+    assert abs(float(logged_duration[1]) - info.duration_s) <= 0.01
+    assert settings.secret_key not in caplog.text
+
+
+def test_tick_skipped_during_a_run_logs_a_warning_naming_the_tenant(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    cron = add_cron(settings, "olivia")
+    slow = threading.Thread(
+        target=_tick, args=(settings, cron.id, cron.next_runs[0], sleeping(1.5))
+    )
+    slow.start()
+    wait_until(lambda: [r for r in run_rows(settings) if r.status == "running"])
+
+    with caplog.at_level(logging.DEBUG):
+        skipped = _tick(settings, cron.id, cron.next_runs[1])
+    slow.join()
+
+    [warning] = _about(caplog, "olivia", logging.WARNING)
+    assert skipped is not None and skipped.status == "skipped"
+    assert "skipped" in warning and "still going" in warning
+    assert _about(caplog, "olivia", logging.INFO) == []
+    assert settings.secret_key not in caplog.text
+
+
+def test_failing_run_logs_no_token_from_its_error(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    cron = add_cron(settings, "olivia")
+    # Built here so that the traceback's source line does not show it.
+    token = "ya29." + "a0AfH6SMBx-secret"
+
+    def leaks(**_: Any) -> TickOutcome:
+        raise RuntimeError(f"refresh failed for token {token}")
+
+    with caplog.at_level(logging.DEBUG):
+        info = _tick(settings, cron.id, cron.next_runs[0], leaks)
+
+    assert info is not None and info.status == "error"
+    [error] = _about(caplog, "olivia", logging.ERROR)
+    assert "Traceback" in error and "RuntimeError: refresh failed for token" in error
+    assert token not in caplog.text

@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
-from core import crons, crypto, db, jobs, tenants
+from core import crons, crypto, db, jobs, pipeline, tenants
 from core.models import ProcessedMessage, TenantInfo, Thread
 from core.pipeline import run_tenant
 from core.settings import Settings
@@ -146,3 +147,57 @@ def test_a_tenant_over_gmail_quota_is_skipped_without_counting_as_failing(
     cron = crons.get_cron(user_id="gina", viewer=Viewer.admin(), settings=settings)
     assert (cron.status, cron.consecutive_failures) == ("active", 0)
     assert after.status == "ok", after.error_message
+
+
+class _StepClock:
+    """A monotonic clock that moves on a minute each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        self.now += 60.0
+        return self.now
+
+
+def _checkpoints(settings: Settings) -> int:
+    with db.get_engine(settings).connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM checkpoints")).scalar_one()
+
+
+def test_a_run_cut_by_its_time_limit_keeps_its_progress_for_the_next_tick(
+    configure: Callable[..., Settings],
+    tmp_path: Path,
+    enron_people: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = configure(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'mailcron.db'}",
+        SECRET_KEY=crypto.new_key(),
+        RUN_TIME_LIMIT_SECONDS="600",
+    )
+    db.upgrade(settings)
+    folder = enron_people[3]
+    _folder_tenant(settings, folder)
+    messages, thread_keys = folder_expectations(folder)
+
+    # Only the clock of the first run is faked: every look at it costs a minute,
+    # so the ten-minute limit cuts that run after a few messages.
+    with monkeypatch.context() as patch:
+        clock = _StepClock()
+        patch.setattr(jobs, "time", clock)
+        patch.setattr(pipeline, "time", clock)
+        cut = jobs.run_now(user_id="tana", actor=ACTOR, settings=settings)
+    done_in_cut = _count(settings, ProcessedMessage, owner="tana")
+    threads_in_cut = _count(settings, Thread, owner="tana")
+    rest = jobs.run_now(user_id="tana", actor=ACTOR, settings=settings)
+
+    assert (cut.status, rest.status) == ("timeout", "ok"), rest.error_message
+    assert 0 < done_in_cut < messages
+    assert threads_in_cut == cut.threads_created > 0
+    assert rest.emails_fetched == messages - done_in_cut
+    assert cut.threads_created + rest.threads_created == thread_keys
+    assert _count(settings, ProcessedMessage, owner="tana") == messages
+    assert _count(settings, Thread, owner="tana") == thread_keys
+    # The graph keeps one checkpoint per email it is given: none was given twice.
+    assert _checkpoints(settings) == messages

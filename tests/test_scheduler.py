@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -15,10 +16,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import select
 
 from core import crons, crypto, db
 from core.cron_expr import next_fire_times, start_offset
 from core.jobs import TickOutcome
+from core.models import AuditEvent
 from core.scheduler import Scheduler
 from core.settings import Settings
 from core.timeutil import utcnow
@@ -238,10 +241,112 @@ def test_missed_ticks_outside_the_grace_are_one_skipped_run(fast, started) -> No
     assert len(expected) >= 2
 
 
+def _fires_in_the_last(schedule: str, period: timedelta) -> list:
+    now = utcnow()
+    return [t for t in next_fire_times(schedule, "UTC", now - period, n=8) if t <= now]
+
+
+def _warnings_about(caplog: pytest.LogCaptureFixture, name: str) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.WARNING and name in record.getMessage()
+    ]
+
+
+def test_missed_ticks_folded_into_one_run_log_a_warning_naming_the_tenant(
+    fast, started, caplog
+) -> None:
+    settings = fast(MISFIRE_GRACE_SECONDS="300")
+    schedule = _two_recent_minutes()
+    add_cron(settings, "olivia", schedule)
+    _age_cron(settings, "olivia", timedelta(minutes=10))
+    missed = _fires_in_the_last(schedule, timedelta(minutes=10))
+    caplog.set_level(logging.DEBUG)
+
+    started(settings, work=no_work)
+    wait_until(lambda: [r for r in run_rows(settings) if r.status == "ok"], timeout=5)
+
+    [warning] = _warnings_about(caplog, "olivia")
+    assert f"{len(missed) - 1} missed tick(s) folded" in warning
+    assert len(missed) >= 2
+    assert settings.secret_key not in caplog.text
+
+
+def test_missed_ticks_outside_the_grace_log_a_warning_naming_the_tenant(
+    fast, started, caplog
+) -> None:
+    settings = fast(MISFIRE_GRACE_SECONDS="30")
+    schedule = _two_recent_minutes()
+    add_cron(settings, "olivia", schedule)
+    _age_cron(settings, "olivia", timedelta(minutes=10))
+    missed = _fires_in_the_last(schedule, timedelta(minutes=10))
+    caplog.set_level(logging.DEBUG)
+
+    started(settings, work=no_work)
+    wait_until(lambda: run_rows(settings), timeout=5)
+
+    [warning] = _warnings_about(caplog, "olivia")
+    assert "skipped" in warning and f"{len(missed)} tick(s) missed" in warning
+    assert settings.secret_key not in caplog.text
+
+
+def _steal_lease(settings: Settings, holder: str) -> None:
+    # As a scheduler that took the lease while this one was frozen would; SQLite
+    # keeps lease times as text of this form.
+    with db.get_engine(settings).begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE scheduler_leases SET holder = :holder, "
+                "expires_at = '2999-01-01 00:00:00.000000' WHERE name = 'scheduler'"
+            ),
+            {"holder": holder},
+        )
+
+
+def test_lease_changes_and_standing_by_log_warnings_naming_the_holder(
+    fast, started, caplog
+) -> None:
+    settings = fast()
+    caplog.set_level(logging.DEBUG)
+    first = started(settings, work=no_work, holder="sched-first")
+    second = started(settings, work=no_work, holder="sched-second")
+    on_start = _warnings_about(caplog, "sched-")
+
+    first.shutdown(timeout=5)
+    wait_until(lambda: second.role == "leader", timeout=5)
+    on_take_over = _warnings_about(caplog, "sched-")[len(on_start) :]
+    _steal_lease(settings, "sched-third")
+    wait_until(lambda: second.lease_holder == "sched-third", timeout=5)
+    on_loss = _warnings_about(caplog, "sched-")[len(on_start) + len(on_take_over) :]
+
+    assert len(on_start) == 2
+    assert "now runs scheduled jobs" in on_start[0] and "sched-first" in on_start[0]
+    assert "standing by" in on_start[1] and "sched-first" in on_start[1]
+    assert len(on_take_over) == 1 and "sched-second" in on_take_over[0]
+    assert "now runs scheduled jobs" in on_take_over[0]
+    # Usually one line; two when the steal lands inside a renewal.
+    assert any("lost the scheduler lease" in line for line in on_loss)
+    assert any("sched-third" in line for line in on_loss)
+    assert second.role == "standby"
+    assert settings.secret_key not in caplog.text
+
+
+def _resume_events(settings: Settings, user_id: str) -> list[AuditEvent]:
+    with db.session_scope(settings) as session:
+        return list(
+            session.exec(
+                select(AuditEvent).where(
+                    AuditEvent.user_id == user_id, AuditEvent.action == "cron.resume"
+                )
+            )
+        )
+
+
 def test_pause_with_a_resume_time_resumes_on_time(fast, started) -> None:
     settings = fast()
     add_cron(settings, "olivia", "0 9 * * *")
-    resume_at = utcnow() + timedelta(seconds=1.5)
+    resume_at = utcnow() + timedelta(seconds=2)
     crons.pause_cron(
         user_id="olivia",
         actor=ADMIN,
@@ -250,12 +355,28 @@ def test_pause_with_a_resume_time_resumes_on_time(fast, started) -> None:
         settings=settings,
     )
     scheduler = started(settings, work=no_work)
+    # Each look notes the time after it, so a job seen at a time before the resume
+    # time was certainly there too early.
+    looks: list[tuple[bool, Any]] = []
 
-    wait_until(lambda: "olivia" in _triggers(scheduler), timeout=5)
+    def resumed() -> bool:
+        scheduled = "olivia" in _triggers(scheduler)
+        looks.append((scheduled, utcnow()))
+        return scheduled
 
+    wait_until(resumed, timeout=5)
+
+    [event] = _resume_events(settings, "olivia")
+    early = [
+        seen_at for scheduled, seen_at in looks if scheduled and seen_at < resume_at
+    ]
+    assert early == []
+    assert not looks[0][0] and looks[0][1] < resume_at
+    assert (event.actor, event.before["status"]) == ("scheduler", "paused")
+    assert resume_at <= event.at < resume_at + timedelta(seconds=1.5)
     assert utcnow() - resume_at < timedelta(seconds=1.5)
     info = crons.list_crons(viewer=Viewer.admin(), settings=settings)[0]
-    assert (info.status, info.pause_reason) == ("active", None)
+    assert (info.status, info.pause_reason, info.resume_at) == ("active", None, None)
 
 
 def test_blocked_tenant_does_not_delay_the_others(fast, started) -> None:
@@ -364,7 +485,11 @@ def test_status_reports_role_entries_and_next_fires(fast, started) -> None:
     status = started(settings, work=no_work).status()
 
     assert (status.role, status.entries, status.holder) == ("leader", 2, status.me)
-    assert [name for name, _ in status.next_fires] == ["olivia", "theo"]
+    # Sorted by start time, which each cron's start offset moves within the minute.
+    assert sorted(name for name, _ in status.next_fires) == ["olivia", "theo"]
+    assert [when for _, when in status.next_fires] == sorted(
+        when for _, when in status.next_fires
+    )
     assert status.last_heartbeat is not None
     assert (status.missed_last_hour, status.skipped_last_hour) == (0, 0)
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
+from sqlmodel import select
 
-from core import db, jobs, tenants
+from core import crons, db, jobs, tenants
 from core.errors import InvalidInput
-from core.models import GmailCredential, ProcessedMessage, Thread
+from core.models import (
+    AuditEvent,
+    GmailCredential,
+    JobRun,
+    ProcessedMessage,
+    Thread,
+    UserCron,
+)
 from core.settings import Settings
 from core.viewer import Viewer
 from tests.sched_helpers import ADMIN, add_cron, no_work
@@ -88,3 +99,123 @@ def test_delete_tenant_leaves_no_row_of_theirs(settings: Settings) -> None:
     assert "tenant.delete" in leftovers[0]
     assert counts["checkpoints"] == 1 and counts["job_runs"] == 1
     assert len(_rows_mentioning(settings, "oscar")) > 5
+
+
+def _small_folder(source: Path, target: Path, count: int = 8) -> Path:
+    target.mkdir()
+    for path in sorted(source.glob("*.eml"))[:count]:
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def _processed_tenant(settings: Settings, user_id: str, folder: Path) -> None:
+    """A folder tenant with a cron, a stored grant and one real tick done."""
+    tenants.create_or_update_tenant(
+        user_id=user_id,
+        email=f"{user_id}@enron.example",
+        actor=ADMIN,
+        mailbox_path=str(folder),
+        settings=settings,
+    )
+    crons.create_or_update_cron(
+        user_id=user_id,
+        email=f"{user_id}@enron.example",
+        actor=ADMIN,
+        settings=settings,
+    )
+    with db.session_scope(settings) as session:
+        session.add(GmailCredential(user_id=user_id, token_encrypted="sealed"))
+    run = jobs.run_now(user_id=user_id, actor=ADMIN, settings=settings)
+    assert run.status == "ok" and run.threads_created > 0, run.error_message
+
+
+def _thread_ids(settings: Settings, user_id: str) -> list[str]:
+    with db.session_scope(settings) as session:
+        query = select(Thread.thread_id).where(Thread.owner == user_id)
+        return list(session.exec(query))
+
+
+# The app's own tables that name a thread; every other one is the checkpointer's.
+APP_THREAD_TABLES = {"threads", "processed_messages"}
+
+
+def _checkpoint_rows(settings: Settings, thread_ids: list[str]) -> dict[str, int]:
+    """Rows of these threads in each checkpointer table found on the database."""
+    engine = db.get_engine(settings)
+    inspector = sa.inspect(engine)
+    tables = [
+        table
+        for table in sorted(inspector.get_table_names())
+        if table not in APP_THREAD_TABLES
+        and "thread_id" in {column["name"] for column in inspector.get_columns(table)}
+    ]
+    counts = {}
+    with engine.connect() as conn:
+        for table in tables:
+            statement = sa.text(
+                f"SELECT count(*) FROM {table} WHERE thread_id IN :ids"
+            ).bindparams(sa.bindparam("ids", expanding=True))
+            counts[table] = conn.execute(statement, {"ids": thread_ids}).scalar_one()
+    return counts
+
+
+def _owned_rows(settings: Settings, user_id: str) -> dict[str, int]:
+    owned = {
+        "processed_messages": ProcessedMessage.owner,
+        "threads": Thread.owner,
+        "job_runs": JobRun.user_id,
+        "user_crons": UserCron.user_id,
+        "gmail_credentials": GmailCredential.user_id,
+    }
+    with db.get_engine(settings).connect() as conn:
+        return {
+            table: conn.execute(
+                sa.select(sa.func.count()).where(column == user_id)
+            ).scalar_one()
+            for table, column in owned.items()
+        }
+
+
+def _audit_actions(settings: Settings, user_id: str) -> list[str]:
+    query = select(AuditEvent.action).where(AuditEvent.user_id == user_id)
+    with db.session_scope(settings) as session:
+        return sorted(session.exec(query))
+
+
+def test_delete_tenant_removes_the_checkpoints_of_their_real_threads(
+    settings: Settings, enron_people: list[Path], tmp_path: Path
+) -> None:
+    folder = _small_folder(enron_people[4], tmp_path / "box")
+    _processed_tenant(settings, "olivia", folder)
+    _processed_tenant(settings, "oscar", folder)
+    olivia_threads = _thread_ids(settings, "olivia")
+    oscar_threads = _thread_ids(settings, "oscar")
+    checkpoints = _checkpoint_rows(settings, olivia_threads)
+    owned = _owned_rows(settings, "olivia")
+    oscar_before = (
+        _checkpoint_rows(settings, oscar_threads),
+        _owned_rows(settings, "oscar"),
+        len(_rows_mentioning(settings, "oscar")),
+    )
+
+    tenants.delete_tenant(user_id="olivia", actor=ADMIN, settings=settings)
+
+    # The tables LangGraph's savers keep per thread on each backend.
+    saver_tables = (
+        {"checkpoints", "writes"}
+        if settings.is_sqlite
+        else {"checkpoints", "checkpoint_blobs", "checkpoint_writes"}
+    )
+    assert set(checkpoints) == saver_tables
+    assert all(count > 0 for count in (*checkpoints.values(), *owned.values()))
+    assert _checkpoint_rows(settings, olivia_threads) == dict.fromkeys(checkpoints, 0)
+    assert _owned_rows(settings, "olivia") == dict.fromkeys(owned, 0)
+    # By design one audit event stays: that the deletion happened, by whom.
+    assert _audit_actions(settings, "olivia") == ["tenant.delete"]
+    leftovers = _rows_mentioning(settings, "olivia")
+    assert len(leftovers) == 1 and leftovers[0].startswith("audit_events")
+    assert (
+        _checkpoint_rows(settings, oscar_threads),
+        _owned_rows(settings, "oscar"),
+        len(_rows_mentioning(settings, "oscar")),
+    ) == oscar_before

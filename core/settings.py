@@ -8,9 +8,12 @@ stderr and exit status 2.
 from __future__ import annotations
 
 import json
+import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import ValidationError, field_validator, model_validator
@@ -22,6 +25,7 @@ from core.errors import ConfigError
 from core.timeutil import Timezone
 
 SUPPORTED_DRIVERS = ("sqlite", "postgresql+psycopg")
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class Settings(BaseSettings):
@@ -102,10 +106,16 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("google_client_secrets_file", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `GOOGLE_CLIENT_SECRETS_FILE=` in a .env means "not yet", not the cwd.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("google_client_secrets_file")
     @classmethod
     def _check_client_file(cls, value: Path | None) -> Path | None:
-        if value is None or str(value) == "":
+        if value is None:
             return None
         try:
             data = json.loads(value.read_text(encoding="utf-8"))
@@ -117,6 +127,66 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{value} is not an OAuth client file (no 'web' or 'installed' key)"
             )
+        client = data.get("web") or data.get("installed")
+        missing = [k for k in ("client_id", "client_secret") if not _has(client, k)]
+        if missing:
+            raise ValueError(f"{value} has no {' or '.join(missing)}")
+        return value
+
+    @field_validator(
+        "oauth_redirect_uri",
+        "google_api_endpoint",
+        "google_batch_uri",
+        "google_auth_uri",
+        "google_token_uri",
+        "google_revoke_uri",
+    )
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _check_model_name(cls, value: str) -> str:
+        provider, _, model = value.partition(":")
+        if value != "rules" and not (provider.strip() and model.strip()):
+            raise ValueError(
+                f"{value!r} is neither rules nor provider:model, such as "
+                "openai:gpt-4o-mini"
+            )
+        return value
+
+    @field_validator("http_timeout_seconds")
+    @classmethod
+    def _check_timeout(cls, value: float) -> float:
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError("must be a number of seconds above 0")
+        return value
+
+    @field_validator("gmail_retry_base_seconds")
+    @classmethod
+    def _check_backoff(cls, value: float) -> float:
+        if not math.isfinite(value) or value < 0:
+            raise ValueError("must be a number of seconds, 0 or more")
+        return value
+
+    @field_validator("gmail_batch_size")
+    @classmethod
+    def _check_batch_size(cls, value: int) -> int:
+        # Gmail refuses batches of more than 100 calls.
+        if not 1 <= value <= 100:
+            raise ValueError("must be between 1 and 100, Gmail's batch limit")
+        return value
+
+    @field_validator("admin_emails")
+    @classmethod
+    def _check_admin_emails(cls, value: str) -> str:
+        for email in (part.strip() for part in value.split(",")):
+            if email and (" " in email or not EMAIL_SHAPE.fullmatch(email)):
+                raise ValueError(f"{email!r} is not an email address")
         return value
 
     @field_validator(
@@ -126,7 +196,6 @@ class Settings(BaseSettings):
         "run_time_limit_seconds",
         "max_consecutive_failures",
         "gmail_retry_attempts",
-        "gmail_batch_size",
         "full_sync_max_messages",
     )
     @classmethod
@@ -163,6 +232,10 @@ class Settings(BaseSettings):
         return frozenset(
             e.strip().casefold() for e in self.admin_emails.split(",") if e.strip()
         )
+
+
+def _has(client: object, key: str) -> bool:
+    return isinstance(client, dict) and bool(client.get(key))
 
 
 def split_keys(value: str) -> list[str]:

@@ -11,7 +11,8 @@ import pytest
 
 from core import crypto
 from core.checks import run_checks
-from core.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings, load_settings
 from tests.cli_support import run_cli
 
 
@@ -34,6 +35,7 @@ from tests.cli_support import run_cli
         ),
         ({"MIN_INTERVAL_SECONDS": "often"}, "MIN_INTERVAL_SECONDS", "valid integer"),
         ({"TICK_SPREAD_SECONDS": "60"}, "TICK_SPREAD_SECONDS", "between 0"),
+        ({"LLM_MODEL": "bogus"}, "LLM_MODEL", "neither rules nor provider:model"),
     ],
 )
 def test_bad_setting_stops_startup_with_one_line(
@@ -140,3 +142,52 @@ def test_several_keys_decrypt_old_tokens_and_encrypt_with_the_newest(
     assert crypto.decrypt(token, both) == "refresh-me"
     assert rotated is not None and crypto.decrypt(rotated, only_new) == "refresh-me"
     assert crypto.decrypt(token, only_new) is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting", "words"),
+    [
+        ({"http_timeout_seconds": "-1"}, "HTTP_TIMEOUT_SECONDS", "above 0"),
+        ({"gmail_retry_base_seconds": "nan"}, "GMAIL_RETRY_BASE_SECONDS", "0 or more"),
+        ({"gmail_batch_size": "1000"}, "GMAIL_BATCH_SIZE", "Gmail's batch limit"),
+        ({"oauth_redirect_uri": "notaurl"}, "OAUTH_REDIRECT_URI", "not an http"),
+        ({"google_api_endpoint": "ftp://x"}, "GOOGLE_API_ENDPOINT", "not an http"),
+        (
+            {"admin_emails": "ann@acme.example, notanemail"},
+            "ADMIN_EMAILS",
+            "notanemail",
+        ),
+        ({"llm_model": "openai:"}, "LLM_MODEL", "provider:model"),
+    ],
+)
+def test_each_unusable_value_names_its_setting(
+    tmp_path: Path, overrides: dict[str, str], setting: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(data_dir=tmp_path, **overrides)
+
+    assert caught.value.setting == setting
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("client", "words"),
+    [
+        ({"web": {"client_id": "x"}}, "has no client_secret"),
+        ({"installed": {}}, "has no client_id or client_secret"),
+    ],
+)
+def test_a_client_file_without_id_or_secret_is_refused(
+    tmp_path: Path, client: dict[str, object], words: str
+) -> None:
+    path = tmp_path / "client.json"
+    path.write_text(json.dumps(client))
+
+    with pytest.raises(ConfigError, match=words):
+        load_settings(data_dir=tmp_path, google_client_secrets_file=str(path))
+
+
+def test_a_blank_client_file_setting_means_not_set(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, google_client_secrets_file=" ")
+
+    assert settings.google_client_secrets_file is None

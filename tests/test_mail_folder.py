@@ -195,3 +195,38 @@ def test_source_for_refuses_unknown_source_and_missing_folder(
         source_for(missing, settings=sqlite_settings).fetch({})
 
     assert "does not exist" in str(raised.value)
+
+
+# Dates a reader cannot use: words, a day June lacks, ISO 8601 instead of RFC 5322,
+# an hour past 23, nothing at all.
+MALFORMED_DATES = [
+    "not a date at all",
+    "Tue, 31 Jun 2026 10:00:00 +0000",
+    "2026-11-02T08:00:00Z",
+    "Mon, 2 Nov 2026 25:61:00 +0000",
+    "",
+]
+
+
+@pytest.mark.parametrize("date_header", MALFORMED_DATES)
+def test_fetch_dates_a_malformed_date_by_the_files_mtime(
+    sqlite_settings: Settings, tmp_path: Path, date_header: str
+) -> None:
+    box = tmp_path / "box"
+    _drop(box, "dated.eml", 2)
+    undated = box / "undated.eml"
+    raw = make_message(subject="Undated", message_id="<undated@acme.example>")
+    undated.write_bytes(f"Date: {date_header}\n".encode() + raw)
+    modified = START + timedelta(hours=1)
+    os.utime(undated, (modified.timestamp(), modified.timestamp()))
+
+    result = source_for(_tenant(box), settings=sqlite_settings).fetch({})
+
+    first, second = result.messages
+    assert (first.id, second.id) == (
+        "<undated@acme.example>",
+        "<dated.eml@acme.example>",
+    )
+    assert first.date == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert first.date.utcoffset() == timedelta(0)
+    assert second.date == datetime(2026, 11, 2, 10, 0, tzinfo=UTC)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -523,3 +526,113 @@ def test_client_calls_carry_the_configured_timeout(gmail) -> None:
     service = build_service(credentials, settings=settings)
 
     assert service._http.http.timeout == settings.http_timeout_seconds
+
+
+# Dates a reader cannot use: words, a day June lacks, ISO 8601 instead of RFC 5322,
+# an hour past 23, nothing at all.
+MALFORMED_DATES = [
+    "not a date at all",
+    "Tue, 31 Jun 2026 10:00:00 +0000",
+    "2026-11-02T08:00:00Z",
+    "Mon, 2 Nov 2026 25:61:00 +0000",
+    "",
+]
+
+
+@pytest.mark.parametrize("date_header", MALFORMED_DATES)
+def test_malformed_date_falls_back_to_gmails_internal_date(
+    gmail, fake_gmail: FakeGmail, date_header: str
+) -> None:
+    settings, tenant, _ = gmail
+    # A quarter second survives internalDate's milliseconds exactly.
+    arrived = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=250_000)
+    raw = f"Date: {date_header}\n".encode() + make_message(subject="Undated")
+    fake_gmail.add_message(EMAIL, raw, internal_date=arrived)
+
+    [record] = source_for(tenant, settings=settings).fetch({}).messages
+
+    assert record.subject == "Undated"
+    assert record.date == arrived
+    assert record.date.utcoffset() == timedelta(0)
+
+
+# --- retry waits ---------------------------------------------------------------
+# core.mail.gmail_client retries with tenacity's wait_exponential_jitter(
+# multiplier=base, max=32 * base, jitter=base): the wait after attempt n is
+# min(base * 2 ** (n - 1) + uniform(0, base), 32 * base).
+
+# Thread switches and the client's own work on a busy machine, per gap.
+SCHEDULING_SLACK = 0.3
+
+
+@pytest.fixture
+def slow_retries(
+    configure, fake_gmail: FakeGmail, tmp_path
+) -> tuple[Settings, TenantInfo]:
+    """A SQLite tenant on the fake, with the retry base set through the environment."""
+    url = f"sqlite:///{tmp_path / 'data' / 'mailcron.db'}"
+    current = configure(
+        DATABASE_URL=url, SECRET_KEY=crypto.new_key(), GMAIL_RETRY_BASE_SECONDS="0.05"
+    )
+    db.upgrade(current)
+    current = gmail_settings(
+        current, fake_gmail, gmail_retry_base_seconds=current.gmail_retry_base_seconds
+    )
+    tenant, _ = connect_tenant(fake_gmail, current)
+    return current, tenant
+
+
+def _gaps(arrivals: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in pairwise(arrivals)]
+
+
+# Its first four draws are 0.24, 0.54, 0.37 and 0.60 of the jitter's range: all
+# well above the millisecond or two a retry costs besides its wait.
+JITTER_SEED = 3
+
+
+@pytest.fixture
+def seeded_random() -> Iterator[int]:
+    """tenacity draws its jitter from `random`; a seed makes the draws known."""
+    state = random.getstate()
+    random.seed(JITTER_SEED)
+    yield JITTER_SEED
+    random.setstate(state)
+
+
+def test_retries_back_off_exponentially_with_jitter(
+    slow_retries, fake_gmail: FakeGmail, seeded_random: int
+) -> None:
+    settings, tenant = slow_retries
+    base = settings.gmail_retry_base_seconds
+    fake_gmail.fail_next("getProfile", 429, count=2)
+    fake_gmail.fail_next("getProfile", 500, count=2)
+    draws = random.Random(seeded_random)
+    waits = [base * 2**n + draws.uniform(0, base) for n in range(4)]
+
+    source_for(tenant, settings=settings).fetch({})
+
+    gaps = _gaps(fake_gmail.arrivals["getProfile"])
+    assert base == 0.05
+    assert len(gaps) == settings.gmail_retry_attempts - 1 == 4
+    # A retry cannot arrive before its wait is over; it may arrive a little after.
+    for gap, wait in zip(gaps, waits, strict=True):
+        assert wait <= gap <= wait + SCHEDULING_SLACK, (gaps, waits)
+
+
+def test_retry_waits_stop_growing_at_32_times_the_base(
+    slow_retries, fake_gmail: FakeGmail
+) -> None:
+    settings, tenant = slow_retries
+    settings = settings.model_copy(
+        update={"gmail_retry_base_seconds": 0.01, "gmail_retry_attempts": 8}
+    )
+    fake_gmail.fail_next("getProfile", 503, count=7)
+
+    source_for(tenant, settings=settings).fetch({})
+
+    gaps = _gaps(fake_gmail.arrivals["getProfile"])
+    assert len(gaps) == 7
+    assert all(gap >= 0.01 * 2**n for n, gap in enumerate(gaps[:6])), gaps
+    # Uncapped, the seventh wait would be 0.64 s at least, beyond even the slack.
+    assert 0.32 <= gaps[6] <= 0.32 + SCHEDULING_SLACK, gaps

@@ -3,7 +3,8 @@
 It speaks the Gmail v1 JSON shapes for the calls mailcron makes (profile, messages
 list/get/modify/send, drafts create/send, threads.get, history.list, the batch endpoint)
 and the OAuth token endpoint's refresh grant. Tests drive it through `FakeGmail`:
-add accounts and mail while it runs, inject faults, read request counts.
+add accounts and mail while it runs, inject faults, read request counts and
+arrival times.
 
 Routes live in one table (`FakeGmail.routes`), so later work adds endpoints
 (authorization, revoke) by appending a handler.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
+import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -25,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,11 +47,13 @@ from tests.fakes.gmail_wire import (
     page_of,
     payload_of,
     snippet_of,
-    time_bounds,
     unb64url,
 )
 
 API = "/gmail/v1/users/"
+# Gmail reads a yyyy/mm/dd date in a search as midnight Pacific time, not UTC
+# (its filtering guide); only epoch seconds name an exact instant.
+SEARCH_ZONE = ZoneInfo("America/Los_Angeles")
 
 
 @dataclass
@@ -82,6 +87,8 @@ class FakeGmail:
         self.refresh_tokens: dict[str, str] = {}
         self.revoked_refresh_tokens: set[str] = set()
         self.counts: Counter[str] = Counter()
+        # time.monotonic() of each request by method, to measure retry waits.
+        self.arrivals: defaultdict[str, list[float]] = defaultdict(list)
         self.faults: dict[str, list[int]] = defaultdict(list)
         self.pad_raw = False
         self._ids = itertools.count(0x18C0_0000_0000_0000 + 1)
@@ -230,6 +237,7 @@ class FakeGmail:
     def reset_counts(self) -> None:
         with self.lock:
             self.counts.clear()
+            self.arrivals.clear()
 
     # --- dispatch --------------------------------------------------------------
 
@@ -240,6 +248,7 @@ class FakeGmail:
                 continue
             with self.lock:
                 self.counts[name] += 1
+                self.arrivals[name].append(time.monotonic())
                 fault = self.faults[name].pop(0) if self.faults[name] else None
             if fault is not None:
                 return error_response(fault)
@@ -312,7 +321,7 @@ class FakeGmail:
         )
 
     def _list(self, request: Request, box: Mailbox) -> Response:
-        after, before = time_bounds(request.arg("q") or "")
+        after, before = _search_bounds(request.arg("q") or "")
         groups = label_groups(request.arg("q") or "")
         labels = request.query.get("labelIds", [])
         found = [
@@ -345,23 +354,20 @@ class FakeGmail:
             "id": stored.id,
             "threadId": stored.thread_id,
             "labelIds": list(stored.labels),
-            "snippet": snippet_of(stored.raw),
-            "sizeEstimate": len(stored.raw),
-            "historyId": str(stored.history_id),
-            "internalDate": str(stored.internal_date),
         }
+        # Recorded Gmail answers: minimal has no snippet and a payload of only
+        # its partId; metadata's payload is the top part's type and headers.
+        if fmt != "minimal":
+            data["snippet"] = snippet_of(stored.raw)
         if fmt == "raw":
             data["raw"] = b64url(stored.raw, pad=self.pad_raw)
-        elif fmt == "full":
-            data["payload"] = payload_of(message_from_bytes(stored.raw), "", True)
-        elif fmt == "metadata":
-            payload = payload_of(message_from_bytes(stored.raw), "", False)
-            wanted = {h.lower() for h in request.query.get("metadataHeaders", [])}
-            if wanted:
-                payload["headers"] = [
-                    h for h in payload["headers"] if h["name"].lower() in wanted
-                ]
-            data["payload"] = payload
+        elif fmt == "minimal":
+            data["payload"] = {"partId": ""}
+        elif fmt in ("full", "metadata"):
+            data["payload"] = _payload(stored.raw, request, full=fmt == "full")
+        data["sizeEstimate"] = len(stored.raw)
+        data["historyId"] = str(stored.history_id)
+        data["internalDate"] = str(stored.internal_date)
         return data
 
     def _modify(self, request: Request, box: Mailbox, message_id: str) -> Response:
@@ -545,6 +551,29 @@ def _handler_for(fake: FakeGmail) -> type[BaseHTTPRequestHandler]:
 
 
 # --- helpers -------------------------------------------------------------------
+
+
+def _payload(raw: bytes, request: Request, *, full: bool) -> dict[str, Any]:
+    msg = message_from_bytes(raw)
+    if full:
+        return payload_of(msg, "", True)
+    headers = payload_of(msg, "", False)["headers"]
+    wanted = {h.lower() for h in request.query.get("metadataHeaders", [])}
+    if wanted:
+        headers = [h for h in headers if h["name"].lower() in wanted]
+    return {"mimeType": msg.get_content_type(), "headers": headers}
+
+
+def _search_bounds(query: str) -> tuple[int | None, int | None]:
+    """The epoch seconds of a search's after: and before: terms."""
+    bounds: dict[str, int] = {}
+    for word, value in re.findall(r"\b(after|before):(\S+)", query):
+        if value.lstrip("-").isdigit():
+            bounds[word] = int(value)
+        else:
+            day = datetime.strptime(value, "%Y/%m/%d").replace(tzinfo=SEARCH_ZONE)
+            bounds[word] = int(day.timestamp())
+    return bounds.get("after"), bounds.get("before")
 
 
 # --- fixture -------------------------------------------------------------------

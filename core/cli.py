@@ -11,12 +11,16 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from core.errors import ConfigError, InvalidInput, MailcronError, UnknownTenant
 from core.logconf import configure_logging
+from core.runs import one_line
 
 log = logging.getLogger(__name__)
 
@@ -101,5 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MailcronError as err:
         sys.stderr.write(f"error: {err}\n")
         return EXIT_FAILURE
+    except SQLAlchemyError as err:
+        sys.stderr.write(f"error: the database cannot be used: {_db_problem(err)}\n")
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say, and nowhere to say it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_FAILURE
+
+
+def _db_problem(err: SQLAlchemyError) -> str:
+    # The driver's own first line ("Connection refused", "file is not a database"),
+    # without SQLAlchemy's statement and background link.
+    cause = getattr(err, "orig", None) or err
+    return one_line(str(cause) or type(cause).__name__)

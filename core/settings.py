@@ -216,6 +216,8 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'mailcron.db'}"
+        if self.is_sqlite:
+            _check_sqlite_file(self.database_url, self.data_dir)
         if not self.secret_key and not self.is_sqlite:
             raise ValueError(
                 "SECRET_KEY: required with a non-SQLite database, since every host "
@@ -232,6 +234,20 @@ class Settings(BaseSettings):
         return frozenset(
             e.strip().casefold() for e in self.admin_emails.split(",") if e.strip()
         )
+
+
+def _check_sqlite_file(url: str, data_dir: Path) -> None:
+    database = make_url(url).database or ""
+    if database in ("", ":memory:"):
+        raise ValueError(
+            "DATABASE_URL: a SQLite URL must name a file, such as "
+            "sqlite:///data/mailcron.db"
+        )
+    # DATA_DIR is ours to create; any other folder must exist, so a typo in the
+    # path is an error rather than a new, empty database somewhere else.
+    folder = Path(database).resolve().parent
+    if not folder.is_dir() and not folder.is_relative_to(data_dir.resolve()):
+        raise ValueError(f"DATABASE_URL: the folder {folder} does not exist")
 
 
 def _has(client: object, key: str) -> bool:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from core.errors import InvalidInput
 from core.timeutil import Timezone
@@ -25,6 +32,9 @@ def _as_list(value: Any) -> Any:
 
 class Rule(BaseModel):
     """One tenant rule. Every matcher given must match; within one, any value."""
+
+    # A misspelt key would otherwise vanish on save, and the rule with it.
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
     action: Action
@@ -49,6 +59,8 @@ class Rule(BaseModel):
 
 
 class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1)
     background: str = ""
     rules: list[Rule] = []
@@ -73,6 +85,9 @@ def validate_prefs(data: dict[str, Any]) -> Preferences:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ()))
         problem = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        if first.get("type") == "extra_forbidden":
+            model = Rule if len(first.get("loc", ())) > 1 else Preferences
+            problem = "unknown key; the keys are " + ", ".join(model.model_fields)
         prefix = f"{where}: " if where else ""
         raise InvalidInput(f"Preferences refused, {prefix}{problem}.") from None
 

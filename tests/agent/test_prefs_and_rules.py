@@ -293,3 +293,30 @@ def test_engine_for_chat_model_gets_key_and_timeout_from_settings(
     assert getattr(engine.model, attribute).get_secret_value() == "key-from-settings"
     assert getattr(engine.model, timeout) == 7
     assert engine.model.max_retries == 0
+
+
+@pytest.mark.parametrize(
+    ("prefs", "message"),
+    [
+        (
+            {"name": "Ann", "rulse": [{"name": "r", "action": "ignore"}]},
+            "Preferences refused, rulse: unknown key; the keys are name, background, "
+            "rules, response_style, timezone.",
+        ),
+        (
+            {
+                "name": "Ann",
+                "rules": [{"name": "r", "action": "ignore", "keywords": ["x"]}],
+            },
+            "Preferences refused, rules.0.keywords: unknown key; the keys are name, "
+            "action, sender, domain, subject_keywords, body_keywords.",
+        ),
+    ],
+)
+def test_a_misspelt_key_is_refused_instead_of_dropped(
+    prefs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_prefs(prefs)
+
+    assert str(caught.value) == message

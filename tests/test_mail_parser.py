@@ -476,9 +476,30 @@ def test_parse_comma_in_encoded_name_is_one_sender(mail_data: Path) -> None:
     )
 
 
-def test_parse_date_with_comment_before_zone(mail_data: Path) -> None:
+def test_parse_date_with_comment_before_zone_keeps_the_zone(mail_data: Path) -> None:
     raw = (mail_data / "tricky" / "flanker__disposition-notification.eml").read_bytes()
 
     record = parse_message(raw)
 
-    assert record.date.year == 1995 and record.date.utcoffset() is not None
+    assert record.date.isoformat() == "1995-09-20T00:19:00-04:00"
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("Wed, 20 Sep 1995 00:19:00 (EDT) -0400", "1995-09-20T00:19:00-04:00"),
+        (
+            "Wed, 20 Sep 1995 00:19:00 (a (nested) one) -0400",
+            "1995-09-20T00:19:00-04:00",
+        ),
+        ("Sun, 7 Feb 2010 14:02:38 -0800 (PST)", "2010-02-07T14:02:38-08:00"),
+        ("(sent) Fri, 29 Jul 2011 04:08:56 -0400", "2011-07-29T04:08:56-04:00"),
+        ("Wed, 17 Nov 2010 15:02:19 EST", "2010-11-17T15:02:19-05:00"),
+    ],
+)
+def test_parse_date_ignores_comments_anywhere(date: str, expected: str) -> None:
+    raw = _headers_only(From="a@example.org", Subject="x", Date=date)
+
+    record = parse_message(raw)
+
+    assert record.date.isoformat() == expected

@@ -160,11 +160,20 @@ def date(msg: Message) -> datetime | None:
     value = raw_value(msg, "date")
     if not value:
         return None
-    for candidate in (value, _COMMENT.sub(" ", value)):
+    # Comments go first: parsedate takes the token after the time for the zone, so
+    # "00:19:00 (EDT) -0400" would read "(EDT)", find no zone and lose the offset.
+    for candidate in (_without_comments(value), value):
         parsed = _parse_date(candidate)
         if parsed is not None:
             return parsed
     return None
+
+
+def _without_comments(value: str) -> str:
+    # One pass drops the innermost level; repeat for nested ones like "(a (b))".
+    while (stripped := _COMMENT.sub(" ", value)) != value:
+        value = stripped
+    return value
 
 
 def _parse_date(value: str) -> datetime | None:

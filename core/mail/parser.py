@@ -58,6 +58,19 @@ def parse_message(
     return _record(msg, raw, source_id, thread_key, tuple(labels), fallback_date)
 
 
+def date_fallback_reason(raw: bytes) -> str | None:
+    """Why a record of `raw` carries the caller's fallback date; None if its Date reads.
+
+    The record does not say, so a reader that shows the date (`parse`) asks here.
+    """
+    msg = BytesParser(policy=policy.default).parsebytes(bytes(raw), headersonly=True)
+    if not hdr.raw_value(msg, "date"):
+        return "no Date header"
+    if hdr.date(msg) is None:
+        return "unreadable Date header"
+    return None
+
+
 def _record(
     msg: Message,
     raw: bytes,

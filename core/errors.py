@@ -62,6 +62,18 @@ class ReauthRequired(MailcronError):
         )
 
 
+class NotConnected(ReauthRequired):
+    """A Gmail tenant who never connected their mailbox: same remedy, plainer words."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        MailcronError.__init__(
+            self,
+            f"{user_id} has not connected Gmail yet; connect it on the console's "
+            "Connect Gmail page, which also resumes their cron.",
+        )
+
+
 class TransientError(MailcronError):
     """A provider answered 429 or 5xx, or timed out: try again later."""
 

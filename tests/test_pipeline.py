@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import crons, crypto, db, jobs, pipeline, tenants
+from core import crons, crypto, db, jobs, pipeline, provisioning, tenants
 from core.models import ProcessedMessage, TenantInfo, Thread
 from core.pipeline import run_tenant
 from core.settings import Settings
@@ -201,3 +201,28 @@ def test_a_run_cut_by_its_time_limit_keeps_its_progress_for_the_next_tick(
     assert _count(settings, Thread, owner="tana") == thread_keys
     # The graph keeps one checkpoint per email it is given: none was given twice.
     assert _checkpoints(settings) == messages
+
+
+def test_a_gmail_tenant_who_never_connected_is_told_to_connect(
+    sqlite_settings: Settings,
+) -> None:
+    # As create-user-cron and the gmail-connected webhook make one: no token yet.
+    provisioning.provision_cron(
+        user_id="carl", email="carl@acme.example", actor=ACTOR, settings=sqlite_settings
+    )
+
+    run = jobs.run_now(user_id="carl", actor=ACTOR, settings=sqlite_settings)
+
+    tenant = tenants.get_tenant(user_id="carl", settings=sqlite_settings)
+    cron = crons.get_cron(
+        user_id="carl", viewer=Viewer.admin(), settings=sqlite_settings
+    )
+    assert (run.status, run.error_kind) == ("error", "reauth_required")
+    assert run.error_message == (
+        "carl has not connected Gmail yet; connect it on the console's Connect Gmail "
+        "page, which also resumes their cron."
+    )
+    assert (tenant.mail_source, tenant.status) == ("gmail", "needs_reauth")
+    assert cron.status == "paused" and "has not connected Gmail" in (
+        cron.pause_reason or ""
+    )

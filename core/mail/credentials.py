@@ -13,7 +13,7 @@ from google.oauth2.credentials import Credentials
 from sqlmodel import select
 
 from core import crypto, db
-from core.errors import DecryptionFailed, ReauthRequired
+from core.errors import DecryptionFailed, NotConnected, ReauthRequired
 from core.models import GmailCredential
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
@@ -47,7 +47,7 @@ def load_credentials(*, user_id: str, settings: Settings) -> Credentials:
     """The tenant's credentials, pointed at the configured token endpoint."""
     info = _stored_info(user_id=user_id, settings=settings)
     if info is None:
-        raise ReauthRequired(user_id, "no Gmail token is stored")
+        raise NotConnected(user_id)
     try:
         credentials = Credentials.from_authorized_user_info(info)
     except ValueError as err:

@@ -56,3 +56,17 @@ def test_assign_key_of_root_does_not_change_when_replies_arrive() -> None:
     after = assign_thread_keys([root, reply])
 
     assert [r.thread_key for r in after] == [before, before]
+
+
+def test_assign_messages_without_message_id_or_subject_never_join() -> None:
+    raws = [
+        f"From: a{n}@example.org\nTo: me@example.com\n\nbody {n}\n".encode()
+        for n in range(3)
+    ]
+    records = [parse_message(raw) for raw in raws]
+
+    keys = [r.thread_key for r in assign_thread_keys(records)]
+
+    assert all(r.message_id == "" for r in records)
+    assert len(set(keys)) == 3
+    assert keys == [f"msg:{r.id}" for r in records]

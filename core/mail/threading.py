@@ -87,7 +87,9 @@ def _known_parent(
 
 def _own_key(record: EmailRecord) -> str:
     return fallback_key(
-        message_id=record.message_id,
+        # Without a Message-ID the record's own id keeps the key its own: an empty
+        # one would join every such message without a subject into one thread.
+        message_id=record.message_id or record.id,
         in_reply_to=record.in_reply_to,
         references=record.references,
         subject=record.subject,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
@@ -101,7 +103,11 @@ router = APIRouter(
 
 @router.post("/webhooks/gmail-connected", response_model=views.CronView)
 def gmail_connected(body: GmailConnected, settings: SettingsDep) -> views.CronView:
-    """Create or update the tenant and their cron; the same call twice is a no-op."""
+    """Create or update the tenant and their cron; the same call twice is a no-op.
+
+    A tenant that reads a mail folder is refused (409): this hook speaks for Gmail
+    and must not rewrite a folder tenant's address."""
+    provisioning.refuse_folder_tenant(user_id=body.user_id, settings=settings)
     return provisioning.provision_cron(
         user_id=body.user_id,
         email=body.email,
@@ -139,7 +145,13 @@ def cron_status(
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    settings = startup.prepare()
+    try:
+        settings = startup.prepare()
+    except SystemExit as stop:
+        # The bad setting's line is on stderr already. Raised from here, uvicorn
+        # would print a traceback and exit 3; end the process as the CLI does.
+        sys.stderr.flush()
+        os._exit(stop.code if isinstance(stop.code, int) else 2)
     if not settings.api_token:
         log.error("API_TOKEN is not set; every API request is refused with 503")
     yield

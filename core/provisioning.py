@@ -13,7 +13,7 @@ from typing import Any
 
 from core import cron_expr, crons, tenants, views
 from core.agent.prefs import validate_prefs
-from core.errors import InvalidInput, UnknownTenant
+from core.errors import Conflict, InvalidInput, UnknownTenant
 from core.models import DEFAULT_SCHEDULE, TenantInfo
 from core.settings import Settings
 from core.viewer import Viewer
@@ -76,6 +76,16 @@ def _tenant_fields(current: TenantInfo | None) -> dict[str, Any]:
         "is_demo": current.is_demo,
         "prefs": current.prefs,
     }
+
+
+def refuse_folder_tenant(*, user_id: str, settings: Settings) -> None:
+    """Conflict when `user_id` is a tenant that reads a local mail folder."""
+    current = _existing_tenant(user_id, settings)
+    if current is not None and current.mail_source == "folder":
+        raise Conflict(
+            f"{user_id} reads a mail folder, not Gmail; nothing changed. Use "
+            "create-user-cron with --mailbox to change a folder tenant."
+        )
 
 
 def provision_cron(

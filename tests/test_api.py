@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -257,3 +260,46 @@ def test_api_without_api_token_refuses_every_request(
         "detail": "The HTTP API is off: set API_TOKEN to turn it on."
     }
     assert _rows(sqlite_settings) == ([], [], 0)
+
+
+def test_gmail_connected_refuses_a_folder_tenant_and_changes_nothing(
+    api: httpx.Client, api_settings: Settings, tmp_path
+) -> None:
+    tenants.create_or_update_tenant(
+        user_id="olivia",
+        email="olivia@acme.example",
+        actor="test",
+        mailbox_path=str(tmp_path),
+        settings=api_settings,
+    )
+    before = _rows(api_settings)
+
+    answer = api.post(
+        "/api/webhooks/gmail-connected", json=OLIVIA | {"email": "other@acme.example"}
+    )
+
+    assert answer.status_code == 409
+    assert answer.json()["detail"].startswith("olivia reads a mail folder, not Gmail")
+    assert _rows(api_settings) == before
+
+
+def test_a_bad_setting_stops_the_api_with_one_line_and_status_2(tmp_path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATA_DIR": str(tmp_path / "data"),
+        "DEFAULT_TIMEZONE": "Mars/Olympus",
+        "API_TOKEN": TOKEN,
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "core.api:app", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "mailcron: bad setting DEFAULT_TIMEZONE" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -39,6 +39,8 @@ class CronView(BaseModel):
     timezone: str
     next_run: str | None
     tenant_status: str | None
+    pause_reason: str | None = None
+    resume_at: str | None = None
 
 
 class CronStatusView(CronView):
@@ -79,6 +81,8 @@ def cron_view(info: crons.CronInfo, *, tenant_status: str | None) -> CronView:
         timezone=info.timezone,
         next_run=_next_run(info),
         tenant_status=tenant_status,
+        pause_reason=info.pause_reason,
+        resume_at=_local_iso(info.resume_at, info.timezone) if info.resume_at else None,
     )
 
 

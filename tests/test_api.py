@@ -28,6 +28,8 @@ CRON_KEYS = {
     "timezone",
     "next_run",
     "tenant_status",
+    "pause_reason",
+    "resume_at",
 }
 OLIVIA = {"user_id": "olivia", "email": "olivia@acme.example", "schedule": "0 9 * * 1"}
 

@@ -29,6 +29,8 @@ CRON_KEYS = {
     "timezone",
     "next_run",
     "tenant_status",
+    "pause_reason",
+    "resume_at",
 }
 RUN_KEYS = {"status", "emails_fetched", "threads_created", "duration_s", "error"}
 CREATE = (
@@ -162,8 +164,9 @@ def test_cron_pause_status_resume_delete_round_trip(settings: Settings) -> None:
     assert (paused["status"], paused["next_run"]) == ("paused", None)
     assert set(status) == CRON_KEYS | {"last_run"}
     assert (status["status"], status["tenant_status"]) == ("paused", "active")
+    assert (status["pause_reason"], status["resume_at"]) == ("on holiday", None)
     assert status["last_run"] is None
-    assert resumed["status"] == "active"
+    assert (resumed["status"], resumed["pause_reason"]) == ("active", None)
     assert datetime.fromisoformat(resumed["next_run"]).weekday() == 0
     assert deleted == {"user_id": "olivia", "deleted": True}
     with db.session_scope(settings) as session:

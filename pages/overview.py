@@ -16,6 +16,8 @@ from dashboard.runtime import settings_or_stop
 from dashboard.widgets import add_tenant_help, zone_caption
 
 REFRESH_SECONDS = 5
+# Counts are whole: no 0.5 runs between the ticks.
+COUNT_AXIS = alt.Axis(tickMinStep=1, format="d")
 
 settings = settings_or_stop()
 viewer = current_viewer()
@@ -45,6 +47,17 @@ def _tiles(figures: dict[str, Any]) -> None:
     )
 
 
+def _minute_axis() -> alt.X:
+    # Minute bins keep ticks off the seconds, where they all read the same "%H:%M".
+    # Known limit: tickCount="minute" would not do; Streamlit's Vega ignores it.
+    return alt.X(
+        "minute:T",
+        timeUnit="yearmonthdatehoursminutes",
+        title=f"Minute ({zone})",
+        axis=alt.Axis(format="%H:%M"),
+    )
+
+
 def _runs_chart(figures: dict[str, Any]) -> None:
     frame = chart_data.runs_stacked(figures["runs_per_minute"], zone)
     if frame.empty:
@@ -54,10 +67,8 @@ def _runs_chart(figures: dict[str, Any]) -> None:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "minute:T", title=f"Minute ({zone})", axis=alt.Axis(format="%H:%M")
-            ),
-            y=alt.Y("runs:Q", stack="zero", title="Runs"),
+            x=_minute_axis(),
+            y=alt.Y("runs:Q", stack="zero", title="Runs", axis=COUNT_AXIS),
             color=alt.Color("status:N", title="Status"),
             tooltip=["minute:T", "status:N", "runs:Q"],
         )
@@ -74,9 +85,7 @@ def _duration_chart(figures: dict[str, Any]) -> None:
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=alt.X(
-                "minute:T", title=f"Minute ({zone})", axis=alt.Axis(format="%H:%M")
-            ),
+            x=_minute_axis(),
             y=alt.Y("seconds:Q", title="Run duration (s)"),
             color=alt.Color("percentile:N", title="Percentile"),
             tooltip=["minute:T", "percentile:N", "seconds:Q"],
@@ -85,12 +94,15 @@ def _duration_chart(figures: dict[str, Any]) -> None:
     st.altair_chart(chart, width="stretch", key="chart-durations")
 
 
-def _bar(frame: pd.DataFrame, field: str, title: str, key: str) -> None:
+def _bar(
+    frame: pd.DataFrame, field: str, title: str, key: str, counts: bool = False
+) -> None:
+    axis = COUNT_AXIS if counts else alt.Undefined
     chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X(f"{field}:Q", title=title),
+            x=alt.X(f"{field}:Q", title=title, axis=axis),
             y=alt.Y("user_id:N", sort="-x", title="Tenant"),
             tooltip=list(frame.columns),
         )
@@ -124,7 +136,8 @@ def live_figures() -> None:
         if figures["threads"].empty:
             st.info("No threads created in the last day.")
         else:
-            _bar(figures["threads"].head(20), "threads", "Threads", "chart-threads")
+            top = figures["threads"].head(20)
+            _bar(top, "threads", "Threads", "chart-threads", counts=True)
 
 
 live_figures()

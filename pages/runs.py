@@ -12,6 +12,7 @@ from core.timeutil import utcnow
 from dashboard.auth import current_viewer
 from dashboard.runtime import settings_or_stop
 from dashboard.widgets import zone_caption
+from dashboard.wording import readable
 
 PAGE_SIZE = 50
 RANGES = {
@@ -36,7 +37,9 @@ def _filters() -> tuple[str | None, str | None, str]:
     else:
         user_id = viewer.user_id or ""
         tenant.text_input("Tenant", value=user_id, disabled=True, key="runs-tenant")
-    chosen = status.selectbox("Status", ("all", *RUN_STATUSES), key="runs-status")
+    chosen = status.selectbox(
+        "Status", ("all", *RUN_STATUSES), key="runs-status", format_func=readable
+    )
     period_name = period.selectbox("Started", list(RANGES), index=1, key="runs-range")
     return user_id or None, None if chosen == "all" else chosen, period_name
 

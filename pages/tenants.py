@@ -9,9 +9,8 @@ import streamlit as st
 from core import console_actions as actions
 from core import tenant_table
 from core.errors import MailcronError
-from core.localtime import show
 from core.models import DEFAULT_SCHEDULE
-from dashboard import auth
+from dashboard import auth, tenant_columns
 from dashboard.runtime import settings_or_stop
 from dashboard.widgets import (
     add_tenant_help,
@@ -21,6 +20,7 @@ from dashboard.widgets import (
     show_flash,
     zone_caption,
 )
+from dashboard.wording import mid_sentence, or_default, readable
 
 PAGE_SIZE = 25
 STATUS_CHOICES = ("all", *tenant_table.STATUS_FILTERS)
@@ -76,32 +76,18 @@ def _filters() -> tuple[str | None, str | None]:
     search = left.text_input(
         "Search by email", key="tenants-search", placeholder="part of an address"
     )
-    status = right.selectbox("Status", STATUS_CHOICES, key="tenants-status")
+    status = right.selectbox(
+        "Status", STATUS_CHOICES, key="tenants-status", format_func=readable
+    )
     return search.strip() or None, None if status == "all" else status
 
 
 def _table(page: tenant_table.TenantPage) -> None:
-    shown = page.rows.copy()
-    for column in ("next_run", "last_run_at", "resume_at"):
-        shown[column] = [show(value, zone) for value in shown[column]]
     st.dataframe(
-        shown,
+        tenant_columns.shown(page.rows, zone),
         hide_index=True,
         key="tenants-table",
-        column_config={
-            "error_rate_24h": st.column_config.NumberColumn(
-                "error rate 24 h", format="percent"
-            ),
-            "last_run_duration_s": st.column_config.NumberColumn(
-                "last run (s)", format="%.2f"
-            ),
-            "start_offset_s": st.column_config.NumberColumn(
-                "starts at (s)",
-                help="Seconds after each scheduled minute that this tenant's tick "
-                "starts: a fixed spread, so tenants on one schedule do not all start "
-                "at once. Next run includes it.",
-            ),
-        },
+        column_config=tenant_columns.labels(zone),
     )
 
 
@@ -113,7 +99,7 @@ def _row_controls(page: tenant_table.TenantPage) -> None:
         name, toggle, run, status = st.columns([3, 2, 1, 3])
         name.write(f"**{row.user_id}** · {row.email}")
         toggle.toggle(
-            "Active" if has_cron else "No cron",
+            _toggle_label(row.cron_status),
             key=key,
             disabled=not has_cron,
             on_change=_toggle_changed,
@@ -124,9 +110,15 @@ def _row_controls(page: tenant_table.TenantPage) -> None:
         status.caption(_status_line(row))
 
 
+def _toggle_label(cron_status: str) -> str:
+    # The label says what the cron is now, so an off switch does not read "Active".
+    return {"active": "Active", "paused": "Paused"}.get(cron_status, "No cron")
+
+
 def _status_line(row: Any) -> str:
-    text = f"last run: {row.last_run_status or 'none yet'}"
-    reason = row.pause_reason
+    # Cells of a tenant without runs hold NaN when other rows have values.
+    text = f"last run: {readable(or_default(row.last_run_status))}"
+    reason = or_default(row.pause_reason, "")
     if row.cron_status == "paused" and reason:
         text += f" · paused: {reason}"
     return text
@@ -180,7 +172,8 @@ def _schedule_form(user_id: str, row: Any) -> None:
         # Inline, next to the form: the service's own sentence; nothing was saved.
         st.error(str(err), icon="⚠️")
         return
-    flash(f"The cron of {user_id} now runs {cron.description} ({cron.timezone}).")
+    description = mid_sentence(cron.description)
+    flash(f"The cron of {user_id} now runs {description} ({cron.timezone}).")
     st.rerun()
 
 
@@ -316,7 +309,8 @@ def _add_tenant() -> None:
         except MailcronError as err:
             st.error(str(err), icon="⚠️")
             return
-        flash(f"Tenant {cron.user_id} added; their cron runs {cron.description}.")
+        description = mid_sentence(cron.description)
+        flash(f"Tenant {cron.user_id} added; their cron runs {description}.")
         st.rerun()
 
 

@@ -11,6 +11,7 @@ from core.localtime import show
 from dashboard.auth import current_viewer
 from dashboard.runtime import settings_or_stop
 from dashboard.widgets import attempt, show_flash, zone_caption
+from dashboard.wording import readable
 
 PAGE_SIZE = 25
 
@@ -30,7 +31,9 @@ def _filters() -> tuple[str | None, str | None]:
     else:
         user_id = viewer.user_id or ""
         tenant.text_input("Tenant", value=user_id, disabled=True, key="threads-tenant")
-    chosen = status.selectbox("Status", ("all", *THREAD_STATUSES), key="threads-status")
+    chosen = status.selectbox(
+        "Status", ("all", *THREAD_STATUSES), key="threads-status", format_func=readable
+    )
     return user_id or None, None if chosen == "all" else chosen
 
 
@@ -43,7 +46,7 @@ def _table(rows: list[ThreadPublic]) -> None:
                 "sender": row.sender,
                 "triage": row.triage,
                 "reason": row.reason,
-                "status": row.status,
+                "status": readable(row.status),
                 f"updated ({zone})": show(row.updated_at, zone),
             }
             for row in rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -78,6 +79,29 @@ def test_overview_shows_the_seeded_figures_and_four_charts(world: Settings) -> N
     assert summary.loc["last day", "errors"] == 2
     assert summary.loc["last day", "error_rate"] == 0.4
     assert len(at.get("vega_lite_chart")) == 4
+
+
+def _encodings(at: AppTest) -> list[dict]:
+    return [
+        json.loads(chart.proto.spec)["encoding"] for chart in at.get("vega_lite_chart")
+    ]
+
+
+def test_overview_counts_are_whole_and_minute_labels_do_not_repeat(
+    world: Settings,
+) -> None:
+    add_run(world, "bob", NOW - timedelta(minutes=10), "ok", 3.0)
+
+    at = open_page("overview")
+
+    encodings = _encodings(at)
+    [runs] = [e for e in encodings if e["y"]["field"] == "runs"]
+    [threads] = [e for e in encodings if e["x"]["field"] == "threads"]
+    minutes = [e["x"] for e in encodings if e["x"]["field"] == "minute"]
+    whole = {"format": "d", "tickMinStep": 1}
+    assert runs["y"]["axis"] == whole and threads["x"]["axis"] == whole
+    assert len(minutes) == 2
+    assert all(x["timeUnit"] == "yearmonthdatehoursminutes" for x in minutes)
 
 
 def test_runs_page_filters_by_status_and_time(world: Settings) -> None:
@@ -207,6 +231,19 @@ def test_threads_page_sends_an_edited_draft(
         viewer=OLIVIA, thread_id=thread_id, settings=sqlite_settings
     )
     assert (thread.status, thread.draft) == ("answered", "Hi Carol, on Friday. Olivia")
+
+
+def test_threads_status_filter_reads_plainly_and_filters_by_the_raw_value(
+    sqlite_settings: Settings, review: dict[str, str]
+) -> None:
+    at = open_page("threads")
+    options = at.selectbox(key="threads-status").options
+
+    at.selectbox(key="threads-status").set_value("awaiting_review").run()
+
+    assert "awaiting review" in options and "awaiting_review" not in options
+    assert list(table(at)["subject"]) == ["Quarterly numbers"]
+    assert list(table(at)["status"]) == ["awaiting review"]
 
 
 def test_threads_page_rejects_and_acknowledges(

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from core import crons, db, scheduler, tenants
+from core import crons, db, scheduler, tenant_table, tenants
 from core.models import JobRun
 from core.settings import Settings
 from core.viewer import Viewer
 from tests.console.pages_kit import folder_tenant, open_page, table, texts
-from tests.console.seed import add_cron
+from tests.console.seed import NOW, add_cron, add_run, add_user
 
 ADMIN = Viewer.admin()
 IN_A_MONTH = date.today() + timedelta(days=30)
@@ -48,6 +49,8 @@ def test_pause_toggle_pauses_cron_and_removes_its_job(ann: Settings) -> None:
     assert _cron(ann, "bob").cron_id in _job_ids()
     assert "The cron of ann is paused." in texts(at.success)
     assert at.toggle(key="active-ann").value is False
+    assert at.toggle(key="active-ann").label == "Paused"
+    assert at.toggle(key="active-bob").label == "Active"
 
 
 def test_resume_toggle_restores_the_job(ann: Settings) -> None:
@@ -60,6 +63,7 @@ def test_resume_toggle_restores_the_job(ann: Settings) -> None:
     assert cron.status == "active"
     assert cron.cron_id in _job_ids()
     assert at.toggle(key="active-ann").value is True
+    assert at.toggle(key="active-ann").label == "Active"
 
 
 def test_run_now_creates_a_run_that_fetched_the_mail(ann: Settings) -> None:
@@ -112,7 +116,20 @@ def test_good_schedule_and_timezone_are_saved(ann: Settings) -> None:
 
     cron = _cron(ann, "ann")
     assert (cron.schedule, cron.timezone) == ("*/15 * * * *", "Europe/Berlin")
-    assert "Every 15 minutes (Europe/Berlin)" in texts(at.success)[0]
+    assert texts(at.success)[0] == (
+        "The cron of ann now runs every 15 minutes (Europe/Berlin)."
+    )
+
+
+def test_schedule_description_is_lower_cased_only_at_its_start(ann: Settings) -> None:
+    at = open_page("tenants")
+
+    at.text_input(key="schedule-input").set_value("0 9 * * 1")
+    at.button(key="schedule-save").click().run()
+
+    assert texts(at.success)[0] == (
+        "The cron of ann now runs at 09:00, only on Monday (UTC)."
+    )
 
 
 def test_pause_with_reason_and_resume_time(ann: Settings) -> None:
@@ -195,6 +212,7 @@ def test_add_folder_tenant_through_the_form(ann: Settings, tmp_path: Path) -> No
 
     assert _cron(ann, "cleo").schedule == "* * * * *"
     assert "cleo" in list(table(at).user_id)
+    assert texts(at.success)[0] == "Tenant cleo added; their cron runs every minute."
 
 
 def test_add_tenant_with_missing_folder_explains_and_adds_nothing(
@@ -240,3 +258,62 @@ def test_switching_tenant_shows_their_own_schedule(ann: Settings) -> None:
     at.selectbox(key="manage-tenant").set_value("bob").run()
 
     assert at.text_input(key="schedule-input").value == "*/30 * * * *"
+
+
+@pytest.fixture
+def quiet_bob(ann: Settings) -> Settings:
+    """ann ran once and is paused for a reason; bob never ran and is paused for none.
+
+    Other rows having values is what turns bob's empty cells into NaN."""
+    add_run(ann, "ann", NOW - timedelta(minutes=5), "ok")
+    crons.pause_cron(user_id="ann", actor="admin:test", reason="on leave", settings=ann)
+    crons.pause_cron(user_id="bob", actor="admin:test", settings=ann)
+    return ann
+
+
+def test_tenant_without_runs_reads_none_yet_not_nan(quiet_bob: Settings) -> None:
+    at = open_page("tenants")
+
+    lines = [text for text in texts(at.caption) if text.startswith("last run:")]
+    bob = table(at).set_index("user_id").loc["bob"]
+    assert lines == ["last run: ok · paused: on leave", "last run: none yet"]
+    assert bob[["pause_reason", "last_run_status", "last_run_at"]].tolist() == [
+        "—",
+        "—",
+        "—",
+    ]
+
+
+def test_every_tenants_column_has_a_readable_label(ann: Settings) -> None:
+    at = open_page("tenants")
+
+    config = json.loads(at.dataframe[0].proto.columns)
+    labels = {name: config[name]["label"] for name in tenant_table.COLUMNS}
+
+    assert not [label for label in labels.values() if "_" in label]
+    assert labels["user_id"] == "tenant"
+    assert labels["last_run_at"] == "last run at (UTC)"
+    assert labels["runs_24h"] == "runs 24 h"
+    assert list(table(at).columns) == tenant_table.COLUMNS
+
+
+def test_status_filter_reads_plainly_and_filters_by_the_raw_value(
+    ann: Settings,
+) -> None:
+    add_user(ann, "cat", status="needs_reauth")
+    at = open_page("tenants")
+    options = at.selectbox(key="tenants-status").options
+
+    at.selectbox(key="tenants-status").set_value("needs_reauth").run()
+
+    assert options == [
+        "all",
+        "active",
+        "paused",
+        "no cron",
+        "needs reauth",
+        "disabled",
+    ]
+    assert at.selectbox(key="tenants-status").value == "needs_reauth"
+    assert list(table(at).user_id) == ["cat"]
+    assert list(table(at).tenant_status) == ["needs reauth"]

@@ -47,15 +47,20 @@ def _tiles(figures: dict[str, Any]) -> None:
     )
 
 
-def _minute_axis() -> alt.X:
-    # Minute bins keep ticks off the seconds, where they all read the same "%H:%M".
-    # Known limit: tickCount="minute" would not do; Streamlit's Vega ignores it.
-    return alt.X(
-        "minute:T",
-        timeUnit="yearmonthdatehoursminutes",
+def _by_minute(frame: pd.DataFrame) -> tuple[pd.DataFrame, alt.X]:
+    """The frame with an "HH:MM" label per row, and an x axis of those labels.
+
+    Ordinal rather than temporal: a time axis puts ticks between the minutes,
+    where several read the same "HH:MM"; here each minute is one band."""
+    labelled = frame.assign(at=frame["minute"].dt.strftime("%H:%M"))
+    order = list(dict.fromkeys(labelled.sort_values("minute")["at"]))
+    axis = alt.X(
+        "at:O",
+        sort=order,
         title=f"Minute ({zone})",
-        axis=alt.Axis(format="%H:%M"),
+        axis=alt.Axis(labelAngle=0, labelOverlap=True),
     )
+    return labelled, axis
 
 
 def _runs_chart(figures: dict[str, Any]) -> None:
@@ -63,14 +68,15 @@ def _runs_chart(figures: dict[str, Any]) -> None:
     if frame.empty:
         st.info("No runs in the last hour; crons that are active will add some.")
         return
+    frame, minute_axis = _by_minute(frame)
     chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=_minute_axis(),
+            x=minute_axis,
             y=alt.Y("runs:Q", stack="zero", title="Runs", axis=COUNT_AXIS),
             color=alt.Color("status:N", title="Status"),
-            tooltip=["minute:T", "status:N", "runs:Q"],
+            tooltip=[alt.Tooltip("at:O", title="minute"), "status:N", "runs:Q"],
         )
     )
     st.altair_chart(chart, width="stretch", key="chart-runs")
@@ -81,14 +87,15 @@ def _duration_chart(figures: dict[str, Any]) -> None:
     if frame.empty:
         st.info("No finished runs in the last hour to time.")
         return
+    frame, minute_axis = _by_minute(frame)
     chart = (
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=_minute_axis(),
+            x=minute_axis,
             y=alt.Y("seconds:Q", title="Run duration (s)"),
             color=alt.Color("percentile:N", title="Percentile"),
-            tooltip=["minute:T", "percentile:N", "seconds:Q"],
+            tooltip=[alt.Tooltip("at:O", title="minute"), "percentile:N", "seconds:Q"],
         )
     )
     st.altair_chart(chart, width="stretch", key="chart-durations")

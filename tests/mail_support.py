@@ -97,3 +97,14 @@ def folder_expectations(folder: Path) -> tuple[int, int]:
             records.setdefault(parsed.record.id, parsed.record)
     keyed = assign_thread_keys(records.values())
     return len(records), len({r.thread_key for r in keyed})
+
+
+# Dates a reader cannot use: words, a day June lacks, ISO 8601 instead of RFC 5322,
+# an hour past 23, nothing at all.
+MALFORMED_DATES = [
+    "not a date at all",
+    "Tue, 31 Jun 2026 10:00:00 +0000",
+    "2026-11-02T08:00:00Z",
+    "Mon, 2 Nov 2026 25:61:00 +0000",
+    "",
+]

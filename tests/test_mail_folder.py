@@ -13,7 +13,7 @@ from core.errors import InvalidInput
 from core.mail import source_for
 from core.models import TenantInfo
 from core.settings import Settings
-from tests.mail_support import make_message, mark_processed
+from tests.mail_support import MALFORMED_DATES, make_message, mark_processed
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
@@ -195,17 +195,6 @@ def test_source_for_refuses_unknown_source_and_missing_folder(
         source_for(missing, settings=sqlite_settings).fetch({})
 
     assert "does not exist" in str(raised.value)
-
-
-# Dates a reader cannot use: words, a day June lacks, ISO 8601 instead of RFC 5322,
-# an hour past 23, nothing at all.
-MALFORMED_DATES = [
-    "not a date at all",
-    "Tue, 31 Jun 2026 10:00:00 +0000",
-    "2026-11-02T08:00:00Z",
-    "Mon, 2 Nov 2026 25:61:00 +0000",
-    "",
-]
 
 
 @pytest.mark.parametrize("date_header", MALFORMED_DATES)

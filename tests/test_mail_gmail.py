@@ -25,6 +25,7 @@ from core.viewer import Viewer
 from tests.agent.kit import restart
 from tests.fakes.fake_gmail import FakeGmail
 from tests.mail_support import (
+    MALFORMED_DATES,
     connect_tenant,
     gmail_settings,
     make_message,
@@ -526,17 +527,6 @@ def test_client_calls_carry_the_configured_timeout(gmail) -> None:
     service = build_service(credentials, settings=settings)
 
     assert service._http.http.timeout == settings.http_timeout_seconds
-
-
-# Dates a reader cannot use: words, a day June lacks, ISO 8601 instead of RFC 5322,
-# an hour past 23, nothing at all.
-MALFORMED_DATES = [
-    "not a date at all",
-    "Tue, 31 Jun 2026 10:00:00 +0000",
-    "2026-11-02T08:00:00Z",
-    "Mon, 2 Nov 2026 25:61:00 +0000",
-    "",
-]
 
 
 @pytest.mark.parametrize("date_header", MALFORMED_DATES)

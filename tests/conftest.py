@@ -8,6 +8,7 @@ Environment variables the suite reads (set by .ci/run):
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -191,3 +192,19 @@ def console_bind() -> Iterator[Callable[[str | None], None]]:
     apply("127.0.0.1")
     yield apply
     streamlit_config.set_option("server.address", original)
+
+
+@pytest.fixture(autouse=True)
+def logging_as_found() -> Iterator[None]:
+    """Undo what an in-process entry point's configure_logging() did to the root.
+
+    Its handler writes to the stderr pytest captured for that one test, which is
+    closed afterwards, and its INFO level would change what later tests capture.
+    """
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)

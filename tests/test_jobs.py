@@ -295,6 +295,7 @@ def test_each_run_logs_one_info_line_with_tenant_status_duration_and_counts(
     threads: int,
 ) -> None:
     cron = add_cron(settings, "olivia")
+    caplog.clear()  # only what the tick logs
 
     with caplog.at_level(logging.DEBUG):
         info = _tick(settings, cron.id, cron.next_runs[0], work)
@@ -318,6 +319,7 @@ def test_tick_skipped_during_a_run_logs_a_warning_naming_the_tenant(
     )
     slow.start()
     wait_until(lambda: [r for r in run_rows(settings) if r.status == "running"])
+    caplog.clear()  # only what the skipped tick logs
 
     with caplog.at_level(logging.DEBUG):
         skipped = _tick(settings, cron.id, cron.next_runs[1])

@@ -6,7 +6,6 @@ no thread, no checkpoint.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,11 @@ from typing import Any
 from core.agent.decision import Decision, TenantView
 from core.agent.engines import engine_for
 from core.agent.prefs import validate_prefs
-from core.agent.review import load_tenant
 from core.agent.runtime import prefs_for
 from core.errors import InvalidInput, MessageUnparseable
 from core.mail.parser import parse_message
 from core.mail.record import EmailRecord
+from core.mail.record_json import record_from_json
 from core.models import TenantInfo
 from core.settings import Settings
 
@@ -35,38 +34,17 @@ def dry_run(
     return chosen.triage(tenant=view, conversation=[email.as_dict()])
 
 
-def dry_run_file(*, path: Path, user_id: str, settings: Settings) -> Decision:
-    """The decision for a file: an .eml message or a JSON email record."""
-    tenant = load_tenant(settings, user_id)
-    email = read_email(path, tenant_email=tenant.email)
-    return dry_run(tenant=tenant, email=email, settings=settings)
-
-
 def read_email(path: Path, *, tenant_email: str) -> EmailRecord:
+    """An .eml message, or a JSON email record (see core.mail.record_json)."""
     try:
         raw = path.read_bytes()
     except OSError as err:
         raise InvalidInput(f"Cannot read {path}: {err.strerror}.") from None
     if path.suffix.lower() == ".json":
-        return record_from_json(raw, path=path)
+        return record_from_json(raw, path=path, tenant_email=tenant_email)
 
     try:
         record = parse_message(raw, source_id=path.name)
     except MessageUnparseable as err:
         raise InvalidInput(str(err)) from None
     return replace(record, from_self=record.from_address == tenant_email.casefold())
-
-
-def record_from_json(raw: bytes, *, path: Path) -> EmailRecord:
-    """An `EmailRecord.as_dict()` dump read back (what `parse --json` prints)."""
-    from datetime import datetime
-
-    try:
-        data = json.loads(raw)
-        data["date"] = datetime.fromisoformat(data["date"])
-        for name in ("to", "cc", "references", "labels"):
-            data[name] = tuple(data.get(name) or ())
-        data["attachments"] = ()
-        return EmailRecord(**data)
-    except (ValueError, KeyError, TypeError) as err:
-        raise InvalidInput(f"{path} is not an email record: {err}.") from None

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from core import db
 from core.cli import main
 from core.commands.parse import FIELDS as PARSE_FIELDS
-from core.commands.triage import PARSE_KEYS
+from core.mail.record_json import PARSE_KEYS
 from core.models import Thread
 from core.settings import Settings
 from tests.agent.kit import add_tenant, record

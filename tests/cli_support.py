@@ -13,6 +13,20 @@ from typing import Any
 from core.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A cron as `--json` and the HTTP API give it: the contract scripts rely on.
+CRON_KEYS = {
+    "user_id",
+    "cron_id",
+    "email",
+    "status",
+    "schedule",
+    "description",
+    "timezone",
+    "next_run",
+    "tenant_status",
+    "pause_reason",
+    "resume_at",
+}
 
 
 def run_cli(

@@ -16,21 +16,9 @@ from core import db, jobs, tenants
 from core.models import AuditEvent, User, UserCron
 from core.settings import Settings
 from tests.api_support import TOKEN, serving, with_token
+from tests.cli_support import CRON_KEYS
 from tests.sched_helpers import no_work
 
-CRON_KEYS = {
-    "user_id",
-    "cron_id",
-    "email",
-    "status",
-    "schedule",
-    "description",
-    "timezone",
-    "next_run",
-    "tenant_status",
-    "pause_reason",
-    "resume_at",
-}
 OLIVIA = {"user_id": "olivia", "email": "olivia@acme.example", "schedule": "0 9 * * 1"}
 
 

@@ -16,22 +16,16 @@ from core import crons, db, jobs, provisioning, tenants
 from core.models import AuditEvent, User, UserCron
 from core.settings import Settings
 from core.timeutil import utcnow
-from tests.cli_support import cli, cli_json, cli_many, error_line, record_lines
+from tests.cli_support import (
+    CRON_KEYS,
+    cli,
+    cli_json,
+    cli_many,
+    error_line,
+    record_lines,
+)
 from tests.sched_helpers import no_work
 
-CRON_KEYS = {
-    "user_id",
-    "cron_id",
-    "email",
-    "status",
-    "schedule",
-    "description",
-    "timezone",
-    "next_run",
-    "tenant_status",
-    "pause_reason",
-    "resume_at",
-}
 RUN_KEYS = {"status", "emails_fetched", "threads_created", "duration_s", "error"}
 CREATE = (
     "create-user-cron",

@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.db import session_scope
 from core.models import AuditEvent
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,29 @@ def record(
         )
     )
     log.debug("audit %s by %s for tenant %s", action, actor, user_id)
+
+
+def record_done(
+    *,
+    settings: Settings,
+    actor: str,
+    action: str,
+    user_id: str,
+    after: dict[str, Any],
+    cron_id: str | None = None,
+) -> None:
+    """One event, in its own transaction, for an action that took effect already
+    (a send, a run claimed, a grant stored): there is no state before to record."""
+    with session_scope(settings) as session:
+        record(
+            session,
+            actor=actor,
+            action=action,
+            user_id=user_id,
+            cron_id=cron_id,
+            before=None,
+            after=after,
+        )
 
 
 def _plain(state: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -129,23 +129,15 @@ def run_now(
     if claim is None or claim.status != "running":
         raise Conflict(f"A run of {user_id} is already going; try again when it ends.")
     log.info("run now of tenant %s requested by %s (run %s)", user_id, actor, claim.id)
-    _audit_run_now(settings, actor, user_id, cron_id, claim.id)
+    audit.record_done(
+        settings=settings,
+        actor=actor,
+        action="cron.run_now",
+        user_id=user_id,
+        cron_id=cron_id,
+        after={"run_id": claim.id},
+    )
     return _run(claim, target.tenant, resolve_work(work), settings)
-
-
-def _audit_run_now(
-    settings: Settings, actor: str, user_id: str, cron_id: str | None, run_id: int
-) -> None:
-    with session_scope(settings) as session:
-        audit.record(
-            session,
-            actor=actor,
-            action="cron.run_now",
-            user_id=user_id,
-            cron_id=cron_id,
-            before=None,
-            after={"run_id": run_id},
-        )
 
 
 def _claim(

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from google.oauth2.credentials import Credentials
 
 from core import audit, crons, oauth_state, signin, tenants
 from core import oauth_grant as grant
 from core.crons import CronInfo
-from core.db import session_scope
 from core.errors import InvalidInput, MailcronError, UnknownTenant
 from core.mail import credentials as stored
 from core.models import TenantInfo
@@ -127,7 +125,13 @@ def disconnect(*, user_id: str, actor: str, settings: Settings) -> Disconnected:
         )
     except crons.CronNotFound:
         pass
-    _audit(actor, "gmail.disconnect", user_id, {"revoked": revoked}, settings)
+    audit.record_done(
+        settings=settings,
+        actor=actor,
+        action="gmail.disconnect",
+        user_id=user_id,
+        after={"revoked": revoked},
+    )
     log.info("Gmail of %s disconnected by %s (revoked: %s)", user_id, actor, revoked)
     return Disconnected(user_id=user_id, revoked=revoked)
 
@@ -175,7 +179,13 @@ def _set_up(
     )
     if cron.status == "paused" and _paused_for_grant(existing, cron):
         cron = crons.resume_cron(user_id=tenant.user_id, actor=actor, settings=settings)
-    _audit(actor, "gmail.connect", tenant.user_id, {"email": address}, settings)
+    audit.record_done(
+        settings=settings,
+        actor=actor,
+        action="gmail.connect",
+        user_id=tenant.user_id,
+        after={"email": address},
+    )
     log.info("Gmail of %s connected by %s", tenant.user_id, actor)
     return Connected(tenant=tenant, cron=cron, created=existing is None)
 
@@ -219,22 +229,3 @@ def _paused_for_grant(existing: TenantInfo | None, cron: CronInfo) -> bool:
     if existing is not None and existing.status == "needs_reauth":
         return True
     return cron.pause_reason == DISCONNECT_REASON
-
-
-def _audit(
-    actor: str,
-    action: str,
-    user_id: str,
-    after: dict[str, Any],
-    settings: Settings,
-) -> None:
-    with session_scope(settings) as session:
-        audit.record(
-            session,
-            actor=actor,
-            action=action,
-            user_id=user_id,
-            cron_id=None,
-            before=None,
-            after=after,
-        )

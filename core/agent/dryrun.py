@@ -13,6 +13,7 @@ from typing import Any
 from core.agent.decision import Decision, TenantView
 from core.agent.engines import engine_for
 from core.agent.prefs import validate_prefs
+from core.agent.review import load_tenant
 from core.agent.runtime import prefs_for
 from core.errors import InvalidInput, MessageUnparseable
 from core.mail.parser import parse_message
@@ -32,6 +33,13 @@ def dry_run(
     )
     chosen = engine or engine_for(settings)
     return chosen.triage(tenant=view, conversation=[email.as_dict()])
+
+
+def dry_run_file(*, path: Path, user_id: str, settings: Settings) -> Decision:
+    """The decision for a file: an .eml message or a JSON email record."""
+    tenant = load_tenant(settings, user_id)
+    email = read_email(path, tenant_email=tenant.email)
+    return dry_run(tenant=tenant, email=email, settings=settings)
 
 
 def read_email(path: Path, *, tenant_email: str) -> EmailRecord:

@@ -60,7 +60,13 @@ def approve_draft(
     action = {"action": "approve" if text is None else "edit", "text": text}
     graph_for(settings).invoke(Command(resume=action), config=config)
     _set_status(settings, thread_id, "sending", "answered", draft=reply.body)
-    _audit(settings, viewer, f"thread.{action['action']}", owner, thread_id, "answered")
+    audit.record_done(
+        settings=settings,
+        actor=viewer.actor,
+        action=f"thread.{action['action']}",
+        user_id=owner,
+        after={"thread_id": thread_id, "status": "answered"},
+    )
     log.info("reply sent for thread %s of %s", thread_id, owner)
     return get_thread(viewer=viewer, thread_id=thread_id, settings=settings)
 
@@ -91,7 +97,13 @@ def _close(
     config = run_config(load_tenant(settings, owner), thread_id)
     answer = {"action": "reject"} if final == "rejected" else {"action": "ack"}
     graph_for(settings).invoke(Command(resume=answer), config=config)
-    _audit(settings, viewer, f"thread.{answer['action']}", owner, thread_id, final)
+    audit.record_done(
+        settings=settings,
+        actor=viewer.actor,
+        action=f"thread.{answer['action']}",
+        user_id=owner,
+        after={"thread_id": thread_id, "status": final},
+    )
     log.info("thread %s of %s is %s", thread_id, owner, final)
     return get_thread(viewer=viewer, thread_id=thread_id, settings=settings)
 
@@ -127,27 +139,6 @@ def _set_status(
             .where(col(Thread.thread_id) == thread_id)
             .where(col(Thread.status) == expected)
             .values(status=new, updated_at=utcnow(), **values)
-        )
-
-
-def _audit(
-    settings: Settings,
-    viewer: Viewer,
-    action: str,
-    owner: str,
-    thread_id: str,
-    status: str,
-) -> None:
-    # Written once the action took effect; the draft's text stays on the thread.
-    with session_scope(settings) as session:
-        audit.record(
-            session,
-            actor=viewer.actor,
-            action=action,
-            user_id=owner,
-            cron_id=None,
-            before=None,
-            after={"thread_id": thread_id, "status": status},
         )
 
 

@@ -45,13 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _triage(args: argparse.Namespace) -> int:
     # Imported here: the graph's libraries are slow to load for the other commands.
-    from core.agent.dryrun import dry_run, read_email
-    from core.agent.review import load_tenant
+    from core.agent.dryrun import dry_run_file
 
-    settings = get_settings()
-    tenant = load_tenant(settings, args.user_id)
-    email = read_email(args.file, tenant_email=tenant.email)
-    decision = dry_run(tenant=tenant, email=email, settings=settings)
+    decision = dry_run_file(
+        path=args.file, user_id=args.user_id, settings=get_settings()
+    )
 
     if args.json:
         print_json(decision.model_dump())

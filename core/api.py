@@ -23,7 +23,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field
 
 from core import crons, provisioning, startup, views
-from core.errors import Conflict, InvalidInput, MailcronError, UnknownTenant
+from core.errors import (
+    Conflict,
+    InvalidInput,
+    MailcronError,
+    UnknownTenant,
+    first_problem,
+)
 from core.settings import Settings, get_settings
 from core.viewer import Viewer
 
@@ -185,11 +191,10 @@ def _service_error(_request: Request, err: MailcronError) -> JSONResponse:
 @app.exception_handler(RequestValidationError)
 def _bad_request(_request: Request, err: RequestValidationError) -> JSONResponse:
     """One sentence naming the first problem, like the services' own messages."""
-    first = err.errors()[0]
-    if first.get("type") == "json_invalid":
+    loc, kind, problem = first_problem(err.errors())
+    if kind == "json_invalid":
         return _error(422, "The request body is not valid JSON.")
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    where = ".".join(str(part) for part in loc if part != "body")
     if not where:
         return _error(422, "The request body must be a JSON object.")
-    problem = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     return _error(422, f"{where}: {problem}.")

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 
 class MailcronError(Exception):
     """Base class: `str(err)` is one sentence fit for a user."""
@@ -107,3 +110,13 @@ class MessageUnparseable(MailcronError):
     def __init__(self, message_id: str, reason: str) -> None:
         self.message_id = message_id
         super().__init__(f"Message {message_id} could not be read: {reason}")
+
+
+def first_problem(
+    errors: Sequence[Mapping[str, Any]],
+) -> tuple[tuple[Any, ...], str, str]:
+    """Where, of what kind and what the first of pydantic's errors is, as plain text:
+    the location, the error type, and the message without pydantic's "Value error"."""
+    first = errors[0] if errors else {}
+    problem = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return tuple(first.get("loc") or ()), str(first.get("type", "")), problem

@@ -14,6 +14,7 @@ import pandas as pd
 from core import tenants
 from core.errors import UnknownTenant
 from core.settings import Settings
+from core.timeutil import check_timezone
 from core.viewer import Viewer
 
 
@@ -33,8 +34,8 @@ def viewer_zone(*, viewer: Viewer, settings: Settings) -> str:
 
 def _known(zone: str) -> bool:
     try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        check_timezone(zone)
+    except ValueError:
         return False
     return True
 

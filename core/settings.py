@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from core.errors import ConfigError
+from core.errors import ConfigError, first_problem
 from core.timeutil import Timezone
 
 SUPPORTED_DRIVERS = ("sqlite", "postgresql+psycopg")
@@ -264,10 +264,8 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = first.get("loc") or ()
+        loc, _, problem = first_problem(err.errors())
         name = str(loc[0]).upper() if loc else ""
-        problem = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         if not name and ":" in problem:
             name, problem = (part.strip() for part in problem.split(":", 1))
         raise ConfigError(name or "settings", problem) from None

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, first_problem
 from core.timeutil import Timezone
 
 Action = Literal["ignore", "notify", "respond"]
@@ -82,11 +82,10 @@ def validate_prefs(data: dict[str, Any]) -> Preferences:
     try:
         return Preferences.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        problem = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-        if first.get("type") == "extra_forbidden":
-            model = Rule if len(first.get("loc", ())) > 1 else Preferences
+        loc, kind, problem = first_problem(err.errors())
+        where = ".".join(str(part) for part in loc)
+        if kind == "extra_forbidden":
+            model = Rule if len(loc) > 1 else Preferences
             problem = "unknown key; the keys are " + ", ".join(model.model_fields)
         prefix = f"{where}: " if where else ""
         raise InvalidInput(f"Preferences refused, {prefix}{problem}.") from None

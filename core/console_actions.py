@@ -229,17 +229,8 @@ def save_prefs(
     """Store validated preferences; InvalidInput (nothing saved) when refused."""
     tenant = tenants.get_tenant(user_id=user_id, viewer=viewer, settings=settings)
     clean = validate_prefs(prefs).model_dump()
-    return tenants.create_or_update_tenant(
-        user_id=tenant.user_id,
-        email=tenant.email,
-        actor=viewer.actor,
-        display_name=tenant.display_name,
-        mail_source=tenant.mail_source,
-        mailbox_path=tenant.mailbox_path,
-        release_per_tick=tenant.release_per_tick,
-        is_demo=tenant.is_demo,
-        prefs=clean,
-        settings=settings,
+    return tenants.update_tenant(
+        user_id=tenant.user_id, actor=viewer.actor, prefs=clean, settings=settings
     )
 
 

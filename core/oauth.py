@@ -210,16 +210,12 @@ def _save_tenant(
             settings=settings,
         )
     # Only the mailbox changes; the tenant's name, preferences and limits stay.
-    return tenants.create_or_update_tenant(
+    return tenants.update_tenant(
         user_id=existing.user_id,
         email=address,
         actor=actor,
-        display_name=existing.display_name,
         mail_source="gmail",
         mailbox_path=None,
-        release_per_tick=existing.release_per_tick,
-        is_demo=existing.is_demo,
-        prefs=existing.prefs,
         settings=settings,
     )
 

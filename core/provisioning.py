@@ -64,20 +64,6 @@ def _check_schedule(
     return wanted
 
 
-def _tenant_fields(current: TenantInfo | None) -> dict[str, Any]:
-    """The tenant's editable values, so that an update keeps what it does not set."""
-    if current is None:
-        return {}
-    return {
-        "display_name": current.display_name,
-        "mail_source": current.mail_source,
-        "mailbox_path": current.mailbox_path,
-        "release_per_tick": current.release_per_tick,
-        "is_demo": current.is_demo,
-        "prefs": current.prefs,
-    }
-
-
 def refuse_folder_tenant(*, user_id: str, settings: Settings) -> None:
     """Conflict when `user_id` is a tenant that reads a local mail folder."""
     current = _existing_tenant(user_id, settings)
@@ -113,13 +99,21 @@ def provision_cron(
     )
     folder = _mailbox_folder(mailbox) if mailbox is not None else None
 
-    current = _existing_tenant(user_id, settings)
-    fields = _tenant_fields(current) or {"mail_source": new_source}
+    source: dict[str, Any] = {}
     if folder is not None:
-        fields.update(mail_source="folder", mailbox_path=folder)
-    tenants.create_or_update_tenant(
-        user_id=user_id, email=email, actor=actor, settings=settings, **fields
-    )
+        source = {"mail_source": "folder", "mailbox_path": folder}
+    if _existing_tenant(user_id, settings) is None:
+        tenants.create_or_update_tenant(
+            user_id=user_id,
+            email=email,
+            actor=actor,
+            settings=settings,
+            **({"mail_source": new_source} | source),
+        )
+    else:
+        tenants.update_tenant(
+            user_id=user_id, email=email, actor=actor, settings=settings, **source
+        )
     crons.create_or_update_cron(
         user_id=user_id,
         email=email,
@@ -140,9 +134,8 @@ def set_prefs(
     )
     checked = validate_prefs(prefs).model_dump()
 
-    fields = _tenant_fields(current) | {"prefs": checked}
-    info = tenants.create_or_update_tenant(
-        user_id=user_id, email=current.email, actor=actor, settings=settings, **fields
+    info = tenants.update_tenant(
+        user_id=current.user_id, actor=actor, prefs=checked, settings=settings
     )
     log.info("preferences of tenant %s set by %s", user_id, actor)
     return info

@@ -137,6 +137,20 @@ def _check_email_free(session: Session, email: str, user_id: str) -> None:
         raise InvalidInput(f"The email {email} already belongs to another tenant.")
 
 
+def update_tenant(
+    *, user_id: str, actor: str, settings: Settings | None = None, **changes: Any
+) -> TenantInfo:
+    """Change only the given fields (any of EDITABLE); the rest stay as they are."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    current = get_tenant(user_id=user_id, settings=settings)
+    fields = {name: getattr(current, name) for name in EDITABLE} | changes
+    return create_or_update_tenant(
+        user_id=user_id, actor=actor, settings=settings, **fields
+    )
+
+
 def get_tenant(
     *, user_id: str, viewer: Viewer | None = None, settings: Settings | None = None
 ) -> TenantInfo:

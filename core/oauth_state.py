@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import col
 
 from core import crypto
 from core.db import session_scope
@@ -108,18 +108,3 @@ def _check_usable(row: OAuthState | None, now: datetime) -> None:
         raise InvalidInput(
             f"This Google sign-in expired (it lasts ten minutes); {RESTART}"
         )
-
-
-def reencrypt_states(settings: Settings) -> tuple[int, int]:
-    """Re-encrypt pending verifiers with the newest key: (done, unreadable)."""
-    done = unreadable = 0
-    with session_scope(settings) as session:
-        for row in session.exec(select(OAuthState)):
-            fresh = crypto.reencrypt(row.code_verifier_encrypted, settings)
-            if fresh is None:
-                unreadable += 1
-                continue
-            row.code_verifier_encrypted = fresh
-            session.add(row)
-            done += 1
-    return done, unreadable

@@ -10,7 +10,6 @@ import urllib.request
 from datetime import UTC, datetime
 
 from google.oauth2.credentials import Credentials
-from sqlmodel import select
 
 from core import crypto, db
 from core.errors import DecryptionFailed, NotConnected, ReauthRequired
@@ -119,19 +118,3 @@ def revoke_token(token: str, *, settings: Settings) -> bool:
     except OSError as err:
         log.warning("Google's revoke endpoint did not answer (%s)", type(err).__name__)
         return False
-
-
-def reencrypt_all(*, settings: Settings) -> tuple[list[str], list[str]]:
-    """Every stored token under the newest key: (user ids done, user ids unreadable)."""
-    done: list[str] = []
-    unreadable: list[str] = []
-    with db.session_scope(settings) as session:
-        for row in session.exec(select(GmailCredential)):
-            fresh = crypto.reencrypt(row.token_encrypted, settings)
-            if fresh is None:
-                unreadable.append(row.user_id)
-                continue
-            row.token_encrypted = fresh
-            session.add(row)
-            done.append(row.user_id)
-    return done, unreadable

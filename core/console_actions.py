@@ -9,7 +9,7 @@ the same service the CLI and the API call, which audits the change.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,12 @@ from sqlmodel import func, select
 
 from core import cron_expr, crons, jobs, tenants
 from core.agent.decision import Decision
-from core.agent.dryrun import dry_run
+from core.agent.dryrun import dry_run, read_message
 from core.agent.prefs import validate_prefs
 from core.crons import CronInfo
 from core.db import session_scope
-from core.errors import InvalidInput, MailcronError, MessageUnparseable, UnknownTenant
+from core.errors import InvalidInput, MailcronError, UnknownTenant
 from core.jobs import RunInfo, Work
-from core.mail.parser import parse_message
 from core.models import DEFAULT_SCHEDULE, JobRun, TenantInfo, Thread
 from core.settings import Settings
 from core.viewer import Viewer
@@ -247,11 +246,7 @@ def try_prefs(
     candidate = tenant.model_copy(update={"prefs": validate_prefs(prefs).model_dump()})
     if not raw_message.strip():
         raise InvalidInput("Paste a message or upload an .eml file to try the rules.")
-    try:
-        record = parse_message(raw_message, source_id="console-dry-run")
-    except MessageUnparseable as err:
-        raise InvalidInput(str(err)) from None
-    from_self = record.from_address == tenant.email.casefold()
-    return dry_run(
-        tenant=candidate, email=replace(record, from_self=from_self), settings=settings
+    email = read_message(
+        raw_message, source_id="console-dry-run", tenant_email=tenant.email
     )
+    return dry_run(tenant=candidate, email=email, settings=settings)

@@ -50,9 +50,13 @@ def read_email(path: Path, *, tenant_email: str) -> EmailRecord:
         raise InvalidInput(f"Cannot read {path}: {err.strerror}.") from None
     if path.suffix.lower() == ".json":
         return record_from_json(raw, path=path, tenant_email=tenant_email)
+    return read_message(raw, source_id=path.name, tenant_email=tenant_email)
 
+
+def read_message(raw: bytes, *, source_id: str, tenant_email: str) -> EmailRecord:
+    """A raw message as the tenant's mail: from_self when the tenant sent it."""
     try:
-        record = parse_message(raw, source_id=path.name)
+        record = parse_message(raw, source_id=source_id)
     except MessageUnparseable as err:
         raise InvalidInput(str(err)) from None
     return replace(record, from_self=record.from_address == tenant_email.casefold())

@@ -21,12 +21,6 @@ from core.viewer import Viewer
 log = logging.getLogger(__name__)
 
 
-def _printable(name: str, value: str | None) -> None:
-    # Control characters pass the email pattern but break PostgreSQL text columns.
-    if value is not None and not value.isprintable():
-        raise InvalidInput(f"The {name} contains control characters; nothing changed.")
-
-
 def _existing_tenant(user_id: str, settings: Settings) -> TenantInfo | None:
     try:
         return tenants.get_tenant(user_id=user_id, settings=settings)
@@ -91,8 +85,7 @@ def provision_cron(
     reads `new_source` (Gmail: they connect it in the console); an existing tenant
     keeps their source. Schedule and timezone left out keep their current values.
     """
-    for name, value in (("user id", user_id), ("email", email)):
-        _printable(name, value)
+    tenants.check_user_id(user_id)
     tenants.normalise_email(email)
     wanted_schedule, wanted_zone = _check_schedule(
         user_id, schedule, timezone, settings

@@ -49,13 +49,15 @@ EDITABLE = (
 
 def normalise_email(email: str) -> str:
     cleaned = (email or "").strip().casefold()
-    if not EMAIL_PATTERN.match(cleaned):
+    # Control characters (NUL above all) fit the pattern but not PostgreSQL text.
+    if not EMAIL_PATTERN.fullmatch(cleaned) or not cleaned.isprintable():
         raise InvalidInput(f"{email!r} is not an email address.")
     return cleaned
 
 
-def _check_user_id(user_id: str) -> None:
-    if not USER_ID_PATTERN.match(user_id or ""):
+def check_user_id(user_id: str) -> None:
+    # fullmatch: `$` alone would let a trailing newline through.
+    if not USER_ID_PATTERN.fullmatch(user_id or ""):
         raise InvalidInput(
             f"{user_id!r} is not a usable user id; use letters, digits and . _ @ + -."
         )
@@ -85,7 +87,7 @@ def create_or_update_tenant(
     settings: Settings | None = None,
 ) -> TenantInfo:
     """Create the tenant or bring it to these values; the same call twice is a no-op."""
-    _check_user_id(user_id)
+    check_user_id(user_id)
     wanted: dict[str, Any] = {
         "email": normalise_email(email),
         "display_name": display_name,

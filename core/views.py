@@ -88,7 +88,7 @@ def cron_view(info: crons.CronInfo, *, tenant_status: str | None) -> CronView:
 
 def known_user_id(user_id: str) -> str:
     """The id itself; UnknownTenant when it cannot be anyone's id, without a query."""
-    if not tenants.USER_ID_PATTERN.match(user_id or ""):
+    if not tenants.USER_ID_PATTERN.fullmatch(user_id or ""):
         raise UnknownTenant(user_id)
     return user_id
 

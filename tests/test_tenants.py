@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core import crons, db, jobs, tenants
+from core import crons, db, jobs, provisioning, tenants
 from core.errors import InvalidInput
 from core.models import (
     AuditEvent,
@@ -219,3 +219,22 @@ def test_delete_tenant_removes_the_checkpoints_of_their_real_threads(
         _owned_rows(settings, "oscar"),
         len(_rows_mentioning(settings, "oscar")),
     ) == oscar_before
+
+
+@pytest.mark.parametrize(
+    ("user_id", "email", "words"),
+    [
+        ("ann\n", "ann@acme.example", "is not a usable user id"),
+        ("ann", "ann\x00@acme.example", "is not an email address"),
+        ("ann", "ann@acme.exa\x07mple", "is not an email address"),
+    ],
+)
+def test_control_characters_in_an_id_or_email_are_refused_before_any_write(
+    settings: Settings, user_id: str, email: str, words: str
+) -> None:
+    with pytest.raises(InvalidInput, match=words):
+        provisioning.provision_cron(
+            user_id=user_id, email=email, actor="test", settings=settings
+        )
+
+    assert tenants.list_tenants(viewer=Viewer.admin(), settings=settings) == []
